@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each bootstraps, idempotently,
+# a .venv with the project installed (editable, pinned by constraints.txt) and a Chromium.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Set WEBMIMIC_NO_APT=1 to forbid installing Chromium with apt; WEBMIMIC_CHROMIUM names an executable.
+WEBMIMIC_NO_APT ?=
+
+.PHONY: all setup chromium demo test bench clean
+
+all: test
+
+setup: $(STAMP) chromium
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+chromium:
+	@if [ -n "$$WEBMIMIC_CHROMIUM" ] || { command -v chromium-headless-shell && command -v chromium && command -v xvfb-run; } >/dev/null 2>&1; then \
+		exit 0; \
+	elif [ -z "$(WEBMIMIC_NO_APT)" ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian's Chromium and Xvfb with apt-get ..."; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-headless-shell xvfb >/dev/null; \
+	else \
+		echo "No Chromium found. Install Debian's chromium-headless-shell and chromium (apt-get install chromium chromium-headless-shell xvfb)"; \
+		echo "or set WEBMIMIC_CHROMIUM=/path/to/chrome."; exit 1; \
+	fi
+
+demo: setup
+	$(BIN)/webmimic demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python benchmarks/bench_observation.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,104 @@
+"""Every exception webmimic raises on purpose, so callers can catch by type.
+
+::
+
+    WebmimicError
+    ├── ChromiumNotFoundError      no Chromium executable; the message says how to get one
+    ├── BrowserClosedError         a Browser or Tab used after close()
+    ├── ActionError                an agent's action could not be carried out
+    │   ├── ActionParseError       not JSON, or not the paper's action schema
+    │   ├── ElementNotFoundError   no element carries that name (lists the closest names)
+    │   ├── ElementNotInteractableError  the element exists but cannot take that action
+    │   └── ActionTimeoutError     the page did not settle within the timeout
+    ├── SiteError                  an unknown site, or a site that failed to start
+    └── DataFormatError            a bad data file (sessions, OPeRA rows): names file, line, field
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+import difflib
+
+__all__ = [
+    "WebmimicError",
+    "ChromiumNotFoundError",
+    "BrowserClosedError",
+    "ActionError",
+    "ActionParseError",
+    "ElementNotFoundError",
+    "ElementNotInteractableError",
+    "ActionTimeoutError",
+    "SiteError",
+    "DataFormatError",
+    "closest_names",
+]
+
+
+class WebmimicError(Exception):
+    """Base class of webmimic's own errors."""
+
+
+class ChromiumNotFoundError(WebmimicError):
+    """No usable Chromium executable was found."""
+
+
+class BrowserClosedError(WebmimicError):
+    """A browser, context or tab was used after it was closed."""
+
+
+class ActionError(WebmimicError):
+    """An action could not be parsed or carried out on the page."""
+
+
+class ActionParseError(ActionError):
+    """The agent's output is not a valid action in the paper's JSON format."""
+
+
+class ElementNotFoundError(ActionError):
+    """No element on the page carries the requested name."""
+
+    def __init__(self, name: str, candidates: Iterable[str]):
+        self.name = name
+        self.closest = closest_names(name, candidates)
+        hint = f" Closest names: {', '.join(self.closest)}." if self.closest else " The page has no named elements."
+        super().__init__(f"No element named {name!r} on the page.{hint}")
+
+
+class ElementNotInteractableError(ActionError):
+    """The element exists but cannot take the requested action (hidden, disabled, wrong kind)."""
+
+    def __init__(self, name: str, reason: str):
+        self.name = name
+        self.reason = reason
+        super().__init__(f"Element {name!r} cannot be acted on: {reason}")
+
+
+class ActionTimeoutError(ActionError):
+    """The page did not settle within the configured timeout after an action."""
+
+
+class SiteError(WebmimicError):
+    """An unknown site name or a site server that could not start."""
+
+
+class DataFormatError(WebmimicError, ValueError):
+    """A data file is malformed. Carries where (path, line, field) and what would fix it."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, field: str | None = None):
+        self.path = path
+        self.line = line
+        self.field = field
+        where = ":".join(str(p) for p in (path, line) if p is not None)
+        if field:
+            where = f"{where} field {field!r}" if where else f"field {field!r}"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+def closest_names(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
+    """The candidate names most similar to ``name``, best first, for "did you mean" hints."""
+    pool: Sequence[str] = sorted(set(candidates))
+    close = difflib.get_close_matches(name, pool, n=n, cutoff=0.4)
+    if len(close) < n:
+        tail = name.rsplit(".", 1)[-1]
+        close += [c for c in pool if c.endswith(tail) and c not in close][: n - len(close)]
+    return close

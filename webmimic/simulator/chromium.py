@@ -1,0 +1,51 @@
+"""The one place that finds a Chromium executable for Playwright.
+
+Playwright's own browser download is unreachable on many machines and CIs, so webmimic
+drives the system's Chromium: ``WEBMIMIC_CHROMIUM`` if set, else Debian's
+``chromium-headless-shell`` (starts faster; headless only) or ``chromium``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from webmimic.errors import ChromiumNotFoundError
+
+__all__ = ["find_chromium", "LAUNCH_ARGS"]
+
+_HEADLESS_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
+_HEADED_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+
+# Without these, Chromium keeps opening connections that a closed network refuses.
+LAUNCH_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-gpu",
+)
+
+
+def find_chromium(*, headless: bool = True) -> str:
+    """Path of the Chromium to launch; raises ChromiumNotFoundError saying how to get one."""
+    override = os.environ.get("WEBMIMIC_CHROMIUM")
+    if override:
+        path = shutil.which(override)
+        if path is None:
+            raise ChromiumNotFoundError(
+                f"WEBMIMIC_CHROMIUM={override!r} is not an executable file. "
+                "Point it at a Chromium or Chrome binary, or unset it to use Debian's chromium."
+            )
+        return path
+    for name in _HEADLESS_CANDIDATES if headless else _HEADED_CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    wanted = "chromium-headless-shell or chromium" if headless else "chromium (a headed browser)"
+    raise ChromiumNotFoundError(
+        f"No {wanted} executable found on PATH. Install Debian's package "
+        "(`apt-get install chromium chromium-headless-shell`, or run `make setup` as root), "
+        "or set WEBMIMIC_CHROMIUM=/path/to/chrome."
+    )
