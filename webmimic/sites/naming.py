@@ -1,0 +1,38 @@
+"""The paper's element-name format, shared by the sites (which emit names) and the browser layer.
+
+A name is lower-case slug parts ``[a-z0-9_]+`` joined by dots, e.g.
+``refinements.customer_reviews.4_stars__up``. ``slugify`` is the one rule for a part: drop
+punctuation first, then turn *each* space (or hyphen) into ``_`` without collapsing, so
+"4 Stars & Up" keeps the paper's double underscore.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["slugify", "join_name", "is_valid_name", "NAME_RE"]
+
+NAME_RE = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)*$")
+_DROP = re.compile(r"[^a-z0-9 _\-]")
+_SPACE = re.compile(r"[\s\-]")
+
+
+def slugify(text: str) -> str:
+    """One name part from visible text: "4 Stars & Up" -> "4_stars__up"; empty -> "item"."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    plain = _SPACE.sub(" ", plain)  # tabs/newlines/hyphens count as one space each
+    kept = _DROP.sub("", plain)
+    slug = kept.replace(" ", "_").strip("_")
+    return slug or "item"
+
+
+def join_name(*parts: str) -> str:
+    """Join already-slugged parts into a hierarchical name (``a.b.c``)."""
+    return ".".join(p for p in parts if p)
+
+
+def is_valid_name(name: str) -> bool:
+    """True when ``name`` is in the paper's format (slug parts joined by dots)."""
+    return bool(NAME_RE.match(name))

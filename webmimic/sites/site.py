@@ -1,0 +1,30 @@
+"""A site: its name, which element names are purchases, and how to serve it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from webmimic.sites.server import SiteServer
+
+__all__ = ["Site"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """A mock site. ``app_factory`` builds a fresh WSGI app (fresh state) per ``serve()``."""
+
+    name: str
+    purchase_names: frozenset[str]
+    app_factory: Callable[[], Any] = field(compare=False, repr=False)
+    start_path: str = "/"
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> SiteServer:
+        """Start the site on a loopback port in a background thread."""
+        return SiteServer(self.app_factory(), host=host, port=port, name=self.name)
+
+    def is_purchase(self, name: str | None) -> bool:
+        """True when clicking ``name`` is a purchase (exact name, or its last part, e.g. ``x.buy_now``)."""
+        if not name:
+            return False
+        return name in self.purchase_names or name.rsplit(".", 1)[-1] in self.purchase_names
