@@ -1,0 +1,40 @@
+"""Recorded sessions: the session file format, its validator and the OPeRA importer."""
+
+from webmimic.replay.opera import ImportSummary, OPERA_COLUMNS, import_opera, import_opera_main
+from webmimic.replay.session import (
+    FORMAT,
+    SUPPORTED_FORMATS,
+    Persona,
+    Session,
+    Step,
+    ValidationResult,
+    check_files,
+    find_session,
+    iter_sessions,
+    read_sessions,
+    validate_files,
+    validate_session,
+    write_sessions,
+)
+from webmimic.replay.validate import validate_main
+
+__all__ = [
+    "FORMAT",
+    "SUPPORTED_FORMATS",
+    "Persona",
+    "Session",
+    "Step",
+    "ValidationResult",
+    "check_files",
+    "find_session",
+    "iter_sessions",
+    "read_sessions",
+    "validate_files",
+    "validate_session",
+    "write_sessions",
+    "validate_main",
+    "ImportSummary",
+    "OPERA_COLUMNS",
+    "import_opera",
+    "import_opera_main",
+]

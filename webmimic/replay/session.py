@@ -1,0 +1,548 @@
+"""Recorded sessions as typed records, and the versioned JSON Lines file format that stores them.
+
+A session file holds one session per line (optionally gzip-compressed, ``.jsonl.gz``); every
+line says ``"format": "webmimic.session/1"`` so a future format can be told apart. Loading is
+strict on purpose: replays silently built from a typo'd field would score agents against the
+wrong thing, so every problem becomes a :class:`DataFormatError` naming the file, the line, the
+field path (``steps[3].action.name``) and what would fix it. Loading only ever parses JSON.
+The format is documented in ``docs/session-format.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+import gzip
+import io
+import json
+import os
+import tempfile
+from types import MappingProxyType
+from typing import Any
+
+from webmimic.errors import ActionParseError, DataFormatError, WebmimicError
+from webmimic.simulator.actions import ACTION_TYPES, Action
+
+__all__ = [
+    "FORMAT",
+    "SUPPORTED_FORMATS",
+    "SNAPSHOT_SITE",
+    "SOURCES",
+    "OUTCOMES",
+    "Persona",
+    "Step",
+    "Session",
+    "PurchaseNamesFor",
+    "read_sessions",
+    "iter_sessions",
+    "write_sessions",
+    "find_session",
+    "validate_session",
+    "validate_files",
+    "check_files",
+    "ValidationResult",
+    "problem_message",
+]
+
+FORMAT = "webmimic.session/1"
+SUPPORTED_FORMATS: tuple[str, ...] = (FORMAT,)
+SNAPSHOT_SITE = "snapshot"
+SOURCES: tuple[str, ...] = ("synthetic", "recorded", "opera")
+OUTCOMES: tuple[str, ...] = ("purchase", "terminate")
+
+PurchaseNamesFor = Callable[[str], "frozenset[str]"]
+
+_SESSION_KEYS = ("format", "id", "site", "start_url", "persona", "source", "steps", "outcome", "meta")
+_REQUIRED_SESSION_KEYS = ("format", "id", "site", "start_url", "source", "steps", "outcome")
+_STEP_KEYS = ("action", "url", "timestamp", "page", "rationale", "click_type")
+_REQUIRED_STEP_KEYS = ("action", "url", "timestamp")
+_PERSONA_OWN_KEYS = ("id", "text")
+
+
+# ---------------------------------------------------------------------------------------------
+# Immutable JSON values: records are frozen, so their mappings must not be editable either.
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+def _problem(message: str, *, path: str | None, line: int | None, field: str | None) -> DataFormatError:
+    """A DataFormatError that also keeps the bare message, for ``path:line: field: message`` output."""
+    err = DataFormatError(message, path=path, line=line, field=field)
+    err.reason = message  # type: ignore[attr-defined]
+    return err
+
+
+def problem_message(err: DataFormatError) -> str:
+    """One line ``path:line: field: message`` for a problem (parts that are unknown are left out)."""
+    reason = getattr(err, "reason", None)
+    if reason is None:
+        return str(err)
+    head = ":".join(str(p) for p in (err.path, err.line) if p is not None)
+    parts = [p for p in (head, err.field, reason) if p]
+    return ": ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    """Who the person is; ``text`` is free text for prompts, ``fields`` keeps everything else."""
+
+    id: str | None = None
+    text: str | None = None
+    fields: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", _freeze(dict(self.fields)))
+        clash = set(self.fields) & set(_PERSONA_OWN_KEYS)
+        if clash:
+            raise DataFormatError(f"Persona fields must not repeat {sorted(clash)}; use the id/text attributes.")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Persona":
+        rest = {k: v for k, v in data.items() if k not in _PERSONA_OWN_KEYS}
+        return cls(data.get("id"), data.get("text"), rest)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.id is not None:
+            out["id"] = self.id
+        if self.text is not None:
+            out["text"] = self.text
+        out.update(_thaw(self.fields))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One human action and what the person saw just before it."""
+
+    action: Action
+    url: str
+    timestamp: str
+    page: str | None = None
+    rationale: str | None = None
+    click_type: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action.to_dict(),
+            "url": self.url,
+            "timestamp": self.timestamp,
+            "page": self.page,
+            "rationale": self.rationale,
+            "click_type": self.click_type,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A whole recorded session; construction enforces the format's consistency rules."""
+
+    id: str
+    site: str
+    start_url: str
+    steps: tuple[Step, ...]
+    outcome: str
+    persona: Persona | None = None
+    source: str = "recorded"
+    meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple(self.steps))
+        object.__setattr__(self, "meta", _freeze(dict(self.meta)))
+        for fld, message in _consistency_problems(self.site, self.start_url, self.source, self.steps, self.outcome):
+            raise DataFormatError(f"session {self.id!r}: {message}", field=fld)
+
+    @property
+    def is_snapshot(self) -> bool:
+        return self.site == SNAPSHOT_SITE
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        return tuple(s.action for s in self.steps)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, path: str | None = None, line: int | None = None) -> "Session":
+        """Validate one decoded line; raises the first problem found as a DataFormatError."""
+        session, problems = _parse_session(data, path=path, line=line)
+        if problems:
+            raise problems[0]
+        assert session is not None
+        return session
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "id": self.id,
+            "site": self.site,
+            "start_url": self.start_url,
+            "persona": None if self.persona is None else self.persona.to_dict(),
+            "source": self.source,
+            "steps": [s.to_dict() for s in self.steps],
+            "outcome": self.outcome,
+            "meta": _thaw(self.meta),
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+def _consistency_problems(
+    site: str, start_url: str, source: str, steps: Sequence[Step], outcome: str
+) -> list[tuple[str, str]]:
+    """Cross-field rules as (field, message-with-fix) pairs; empty when the session is consistent."""
+    out: list[tuple[str, str]] = []
+    if source not in SOURCES:
+        out.append(("source", f"unknown source {source!r}; use one of {', '.join(SOURCES)}"))
+    if outcome not in OUTCOMES:
+        out.append(("outcome", f"unknown outcome {outcome!r}; use 'purchase' or 'terminate'"))
+    snapshot = site == SNAPSHOT_SITE
+    if snapshot:
+        if start_url and not start_url.startswith(("http://", "https://")):
+            out.append(("start_url", f"a snapshot session's start_url must be an absolute http(s) URL or \"\", got {start_url!r}"))
+    elif not start_url.startswith("/"):
+        out.append(("start_url", f"a live site's start_url is a path such as \"/\", got {start_url!r}"))
+    if not steps:
+        out.append(("steps", "a session needs at least one step"))
+        return out
+    for i, step in enumerate(steps[:-1]):
+        if step.action.type == "terminate":
+            out.append((f"steps[{i}].action.type", "terminate may only be the last step; drop the steps after it or this step"))
+    if snapshot:
+        for i, step in enumerate(steps):
+            if not step.page:
+                out.append((f"steps[{i}].page", "snapshot sessions carry their own pages; set the simplified HTML the person saw"))
+    last = steps[-1]
+    n = len(steps) - 1
+    if outcome == "terminate" and last.action.type != "terminate":
+        out.append(("outcome", f"outcome is 'terminate' but the last action is {last.action.type}; end with {{\"type\": \"terminate\"}} or set outcome 'purchase'"))
+    if outcome == "purchase":
+        if last.action.type != "click":
+            out.append(("outcome", f"outcome is 'purchase' but the last action is {last.action.type}; a purchase ends with a click on the buy button"))
+        elif snapshot and any(s.click_type for s in steps) and last.click_type != "purchase":
+            out.append((f"steps[{n}].click_type", f"the purchase click should have click_type 'purchase', got {last.click_type!r}"))
+    return out
+
+
+def validate_session(
+    session: Session,
+    *,
+    purchase_names: frozenset[str] | None = None,
+    path: str | None = None,
+    line: int | None = None,
+) -> list[DataFormatError]:
+    """Checks that need outside knowledge: for live sites, that a purchase click hits a buy name."""
+    if session.is_snapshot or purchase_names is None or session.outcome != "purchase":
+        return []
+    name = session.steps[-1].action.name
+    if name in purchase_names:
+        return []
+    n = len(session.steps) - 1
+    return [
+        _problem(
+            f"outcome is 'purchase' but {name!r} is not one of site {session.site!r}'s purchase names "
+            f"({', '.join(sorted(purchase_names)) or 'none'}); click one of those last or set outcome 'terminate'",
+            path=path, line=line, field=f"steps[{n}].action.name",
+        )
+    ]
+
+
+def _action_field(raw: Any) -> str:
+    """Which part of a bad action dict is at fault, so the error points at it."""
+    if not isinstance(raw, Mapping) or set(raw) - {"type", "name", "text"}:
+        return "action"
+    kind = raw.get("type")
+    if kind not in ACTION_TYPES:
+        return "action.type"
+    if kind == "terminate":
+        return "action.name" if raw.get("name") is not None else "action.text"
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return "action.name"
+    return "action.text"
+
+
+def _check_keys(
+    data: Mapping[str, Any], allowed: Sequence[str], required: Sequence[str], prefix: str, report: Callable[[str, str], None]
+) -> bool:
+    ok = True
+    for key in data:
+        if key not in allowed:
+            report(f"{prefix}{key}", f"unknown key; allowed keys are {', '.join(allowed)} (put extra data in \"meta\")"
+                   if not prefix else f"unknown key; allowed keys are {', '.join(allowed)}")
+            ok = False
+    for key in required:
+        if key not in data:
+            report(f"{prefix}{key}", "missing required key; add it")
+            ok = False
+    return ok
+
+
+def _opt_str(data: Mapping[str, Any], key: str, fld: str, report: Callable[[str, str], None]) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        report(fld, f"must be a string or null, got {type(value).__name__}")
+        return None
+    return value
+
+
+def _parse_step(raw: Any, i: int, report: Callable[[str, str], None]) -> Step | None:
+    prefix = f"steps[{i}]."
+    if not isinstance(raw, Mapping):
+        report(f"steps[{i}]", f"a step must be a JSON object, got {type(raw).__name__}")
+        return None
+    ok = _check_keys(raw, _STEP_KEYS, _REQUIRED_STEP_KEYS, prefix, report)
+    action: Action | None = None
+    if "action" in raw:
+        try:
+            action = Action.from_dict(raw["action"])
+        except ActionParseError as err:
+            report(prefix + _action_field(raw["action"]), str(err))
+    for key in ("url", "timestamp"):
+        if key in raw and not isinstance(raw[key], str):
+            report(prefix + key, f"must be a string, got {type(raw[key]).__name__}")
+            ok = False
+    ts = raw.get("timestamp")
+    if isinstance(ts, str):
+        try:
+            datetime.fromisoformat(ts)
+        except ValueError:
+            report(prefix + "timestamp", f"{ts!r} is not an ISO 8601 time; write e.g. \"2025-03-01T12:30:05Z\"")
+            ok = False
+    opts = {k: _opt_str(raw, k, prefix + k, report) for k in ("page", "rationale", "click_type")}
+    if not ok or action is None or any(raw.get(k) is not None and opts[k] is None for k in opts):
+        return None
+    return Step(action, raw["url"], raw["timestamp"], opts["page"], opts["rationale"], opts["click_type"])
+
+
+def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Session | None, list[DataFormatError]]:
+    """Parse and validate one session, collecting every problem rather than stopping at the first."""
+    problems: list[DataFormatError] = []
+
+    def report(fld: str, message: str) -> None:
+        problems.append(_problem(message, path=path, line=line, field=fld))
+
+    if not isinstance(data, Mapping):
+        report("", f"a session line must be a JSON object, got {type(data).__name__}")
+        return None, problems
+    fmt = data.get("format")
+    if "format" in data and fmt not in SUPPORTED_FORMATS:
+        report("format", f"unsupported format {fmt!r}; this webmimic reads {', '.join(SUPPORTED_FORMATS)}")
+        return None, problems
+    _check_keys(data, _SESSION_KEYS, _REQUIRED_SESSION_KEYS, "", report)
+    for key in ("id", "site", "start_url", "source", "outcome"):
+        if key in data and not isinstance(data[key], str):
+            report(key, f"must be a string, got {type(data[key]).__name__}")
+    if isinstance(data.get("id"), str) and not data["id"]:
+        report("id", "must be a non-empty string")
+    if isinstance(data.get("site"), str) and not data["site"]:
+        report("site", "must be a site name such as \"shop\", or \"snapshot\"")
+    persona: Persona | None = None
+    raw_persona = data.get("persona")
+    if raw_persona is not None:
+        if not isinstance(raw_persona, Mapping):
+            report("persona", f"must be an object or null, got {type(raw_persona).__name__}")
+        else:
+            pid = _opt_str(raw_persona, "id", "persona.id", report)
+            ptext = _opt_str(raw_persona, "text", "persona.text", report)
+            if (raw_persona.get("id") is None or pid is not None) and (raw_persona.get("text") is None or ptext is not None):
+                persona = Persona.from_dict(raw_persona)
+    meta = data.get("meta")
+    if meta is None:
+        meta = {}
+    elif not isinstance(meta, Mapping):
+        report("meta", f"must be an object, got {type(meta).__name__}")
+    raw_steps = data.get("steps")
+    steps: list[Step | None] = []
+    if "steps" in data:
+        if not isinstance(raw_steps, list):
+            report("steps", f"must be a list of steps, got {type(raw_steps).__name__}")
+        else:
+            steps = [_parse_step(raw, i, report) for i, raw in enumerate(raw_steps)]
+    if problems:
+        return None, problems
+    good_steps = tuple(s for s in steps if s is not None)
+    for fld, message in _consistency_problems(data["site"], data["start_url"], data["source"], good_steps, data["outcome"]):
+        report(fld, message)
+    if problems:
+        return None, problems
+    session = Session(
+        id=data["id"], site=data["site"], start_url=data["start_url"], steps=good_steps,
+        outcome=data["outcome"], persona=persona, source=data["source"], meta=meta,
+    )
+    return session, problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def _open_text(path: str) -> io.TextIOBase:
+    """Open for reading as UTF-8 text, gunzipping when the file is gzip (by magic, not name)."""
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt", encoding="utf-8")  # type: ignore[return-value]
+    return open(path, encoding="utf-8")
+
+
+def _scan(
+    path: str, purchase_names_for: PurchaseNamesFor | None
+) -> Iterator[tuple[Session | None, list[DataFormatError]]]:
+    """Yield (session or None, problems) per non-empty line, plus file-level problems."""
+    path = os.fspath(path)
+    seen: dict[str, int] = {}
+    names_cache: dict[str, frozenset[str] | DataFormatError] = {}
+    try:
+        fh = _open_text(path)
+    except OSError as err:
+        yield None, [_problem(f"cannot open the file: {err.strerror or err}", path=path, line=None, field=None)]
+        return
+    with fh:
+        lineno = 0
+        try:
+            for lineno, text in enumerate(fh, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    data = json.loads(text)
+                except json.JSONDecodeError as err:
+                    yield None, [_problem(f"malformed JSON at column {err.colno}: {err.msg}; each line must be one complete JSON object",
+                                          path=path, line=lineno, field=None)]
+                    continue
+                session, problems = _parse_session(data, path=path, line=lineno)
+                if session is not None:
+                    if session.id in seen:
+                        problems.append(_problem(f"duplicate session id {session.id!r} (first on line {seen[session.id]}); ids must be unique within a file",
+                                                 path=path, line=lineno, field="id"))
+                    else:
+                        seen[session.id] = lineno
+                    if purchase_names_for is not None and not session.is_snapshot:
+                        names = names_cache.get(session.site)
+                        if names is None:
+                            try:
+                                names = frozenset(purchase_names_for(session.site))
+                            except (WebmimicError, KeyError, LookupError) as err:
+                                names = _problem(f"unknown site {session.site!r}: {err}", path=path, line=lineno, field="site")
+                            names_cache[session.site] = names
+                        if isinstance(names, DataFormatError):
+                            problems.append(_problem(names.reason, path=path, line=lineno, field="site"))  # type: ignore[attr-defined]
+                        else:
+                            problems.extend(validate_session(session, purchase_names=names, path=path, line=lineno))
+                yield (None if problems else session), problems
+        except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, OSError) as err:
+            yield None, [_problem(f"unreadable after line {lineno}: {err}; the file must be UTF-8 JSON Lines, optionally gzip",
+                                  path=path, line=lineno + 1, field=None)]
+
+
+def iter_sessions(path: str | os.PathLike[str], *, purchase_names_for: PurchaseNamesFor | None = None) -> Iterator[Session]:
+    """Yield sessions line by line; raises the first problem as a DataFormatError."""
+    for session, problems in _scan(os.fspath(path), purchase_names_for):
+        if problems:
+            raise problems[0]
+        assert session is not None
+        yield session
+
+
+def read_sessions(path: str | os.PathLike[str], *, purchase_names_for: PurchaseNamesFor | None = None) -> list[Session]:
+    """All sessions of a file, fully validated."""
+    return list(iter_sessions(path, purchase_names_for=purchase_names_for))
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    """What checking some files found: valid session count, files read, and every problem."""
+
+    sessions: int
+    files: int
+    problems: tuple[DataFormatError, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_files(
+    paths: Iterable[str | os.PathLike[str]], *, purchase_names_for: PurchaseNamesFor | None = None
+) -> ValidationResult:
+    """Scan every line of every file, counting good sessions and collecting all problems."""
+    problems: list[DataFormatError] = []
+    good = files = 0
+    for path in paths:
+        files += 1
+        for session, found in _scan(os.fspath(path), purchase_names_for):
+            problems.extend(found)
+            good += session is not None
+    return ValidationResult(good, files, tuple(problems))
+
+
+def validate_files(
+    paths: Iterable[str | os.PathLike[str]], *, purchase_names_for: PurchaseNamesFor | None = None
+) -> list[DataFormatError]:
+    """Every problem in every file (not just the first), in file and line order."""
+    return list(check_files(paths, purchase_names_for=purchase_names_for).problems)
+
+
+def write_sessions(path: str | os.PathLike[str], sessions: Iterable[Session]) -> None:
+    """Write sessions atomically (temp file in the same folder, then os.replace); gzip for ``.gz``.
+
+    Everything is serialised before the file is touched, so a session that cannot be written
+    leaves any existing file as it was and no temp file behind.
+    """
+    path = os.fspath(path)
+    lines: list[str] = []
+    seen: set[str] = set()
+    for session in sessions:
+        if not isinstance(session, Session):
+            raise DataFormatError(f"write_sessions takes Session records, got {type(session).__name__}", path=path)
+        if session.id in seen:
+            raise DataFormatError(f"duplicate session id {session.id!r}; ids must be unique within a file", path=path, field="id")
+        seen.add(session.id)
+        try:
+            lines.append(json.dumps(session.to_dict(), ensure_ascii=False, allow_nan=False) + "\n")
+        except (TypeError, ValueError) as err:
+            raise DataFormatError(f"session {session.id!r} cannot be written as JSON: {err}", path=path) from err
+    data = "".join(lines).encode("utf-8")
+    if path.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def find_session(sessions: Iterable[Session], session_id: str) -> Session:
+    """The session with that id; the KeyError lists a few ids that do exist."""
+    pool = list(sessions)
+    for session in pool:
+        if session.id == session_id:
+            return session
+    known = ", ".join(repr(s.id) for s in pool[:10])
+    raise KeyError(f"no session with id {session_id!r}; known ids include {known or 'none (no sessions)'}")
