@@ -11,6 +11,7 @@
     │   ├── ElementNotInteractableError  the element exists but cannot take that action
     │   └── ActionTimeoutError     the page did not settle within the timeout
     ├── SiteError                  an unknown site, or a site that failed to start
+    ├── ReplayDivergenceError      a live replay no longer matches its recording
     └── DataFormatError            a bad data file (sessions, OPeRA rows): names file, line, field
 """
 
@@ -29,6 +30,7 @@ __all__ = [
     "ElementNotInteractableError",
     "ActionTimeoutError",
     "SiteError",
+    "ReplayDivergenceError",
     "DataFormatError",
     "closest_names",
 ]
@@ -79,6 +81,10 @@ class ActionTimeoutError(ActionError):
 
 class SiteError(WebmimicError):
     """An unknown site name or a site server that could not start."""
+
+
+class ReplayDivergenceError(WebmimicError):
+    """The live site no longer matches a recorded session (the human's action can't be replayed)."""
 
 
 class DataFormatError(WebmimicError, ValueError):

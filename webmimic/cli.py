@@ -1,0 +1,84 @@
+"""The ``webmimic`` command: one entry point, a subcommand per job.
+
+Each subcommand imports its module only when run, so ``webmimic --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+import sys
+
+from webmimic.errors import WebmimicError
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from webmimic.sites import get_site
+
+    with get_site(args.site).serve(port=args.port) as server:
+        print(f"{args.site} is serving at {server.url}  (Ctrl-C to stop)", flush=True)
+        server.run_until_interrupted()
+    return 0
+
+
+def _simplify(args: argparse.Namespace) -> int:
+    from webmimic.simulator import simplify_source
+
+    sys.stdout.write(simplify_source(args.source))
+    sys.stdout.write("\n")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from webmimic.demo import run_demo
+
+    return run_demo(query=args.query, headed=args.headed, slow_mo_ms=args.slow_mo)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="webmimic",
+        description="Replay recorded shopping sessions in a live browser and check an agent's actions against the human's.",
+    )
+    from webmimic import __version__
+
+    parser.add_argument("--version", action="version", version=f"webmimic {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("serve", _serve, "Serve a mock site on 127.0.0.1 until Ctrl-C.")
+    p.add_argument("--site", default="shop", help="site to serve (default: shop)")
+    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+
+    p = command("simplify", _simplify, "Print the simplified HTML of a file or URL.")
+    p.add_argument("source", help="an HTML file path or an http(s) URL")
+
+    p = command("demo", _demo, "Start the shop, search, open a product, print each page's observation.")
+    p.add_argument("--query", default="wireless headphones", help="what to search for")
+    p.add_argument("--headed", action="store_true", help="show the browser (needs a display, or xvfb-run)")
+    p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="delay each browser operation (headed debugging)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except WebmimicError as err:
+        print(f"webmimic {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

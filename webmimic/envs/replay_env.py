@@ -1,0 +1,329 @@
+"""``webmimic/Replay-v0``: replay a recorded session and check the agent's action at every step.
+
+One episode is one session. At each step the agent's action is compared with the human's next
+one (the paper's exact match); then, by default, the *human's* action is executed (teacher
+forcing), so the browser stays on the human's path and every step is checked with the true
+history. With ``follow="agent"`` the agent's actions drive the browser instead (free run): the
+checks stop at the first divergence and the episode's reward is whether the agent ended the
+session as the human did (purchase of the same product, or leaving).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import dataclasses
+import io
+import json
+import os
+import time
+from typing import Any, Literal
+
+import gymnasium as gym
+from gymnasium import logger, spaces
+import numpy as np
+
+from webmimic.envs.runtime import Runtime, path_of
+from webmimic.envs.spaces import AnyText
+from webmimic.errors import ActionError, ActionParseError, ReplayDivergenceError
+from webmimic.replay.bundled import bundled_sessions_path
+from webmimic.replay.match import Match, compare_actions, partial_credit
+from webmimic.replay.session import Session, Step, read_sessions
+from webmimic.simulator import Action, Browser, BrowserConfig, Observation
+from webmimic.simulator.actions import parse_agent_output
+
+__all__ = ["ReplayEnv", "history_space", "observation_space"]
+
+MAX_PAGE_CHARS = 4_000_000
+
+
+def history_space() -> spaces.Sequence:
+    entry = spaces.Dict({"action": AnyText(4096), "rationale": AnyText(65536), "url": AnyText(8192)})
+    return spaces.Sequence(entry, stack=False)
+
+
+def observation_space() -> spaces.Dict:
+    """page: simplified HTML; url; history: the actions so far; persona: free text."""
+    return spaces.Dict(
+        {
+            "page": AnyText(MAX_PAGE_CHARS),
+            "url": AnyText(8192),
+            "history": history_space(),
+            "persona": AnyText(65536),
+        }
+    )
+
+
+def persona_text(session: Session) -> str:
+    persona = session.persona
+    if persona is None:
+        return ""
+    if persona.text:
+        return persona.text
+    return json.dumps(dict(persona.fields), ensure_ascii=False, sort_keys=True)
+
+
+def history_entry(action: Action, rationale: str | None, url: str) -> dict[str, str]:
+    return {"action": action.to_json(), "rationale": rationale or "", "url": url}
+
+
+class ReplayEnv(gym.Env):
+    """Replays sessions from a file (default: the bundled synthetic test split)."""
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 2}
+
+    def __init__(
+        self,
+        sessions: str | os.PathLike[str] | Sequence[Session] | None = None,
+        *,
+        follow: Literal["human", "agent"] = "human",
+        reward: Literal["exact", "partial"] = "exact",
+        render_mode: str | None = None,
+        browser: Browser | None = None,
+        browser_config: BrowserConfig | None = None,
+        max_steps: int | None = None,
+        strict: bool = False,
+    ):
+        if follow not in ("human", "agent"):
+            raise ValueError(f"follow must be 'human' or 'agent', not {follow!r}.")
+        if reward not in ("exact", "partial"):
+            raise ValueError(f"reward must be 'exact' or 'partial', not {reward!r}.")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, not {render_mode!r}.")
+        if sessions is None:
+            sessions = bundled_sessions_path("test")
+        self.sessions: tuple[Session, ...] = (
+            tuple(read_sessions(sessions)) if isinstance(sessions, (str, os.PathLike)) else tuple(sessions)
+        )
+        if not self.sessions:
+            raise ValueError("No sessions to replay: the file or list is empty.")
+        self._by_id = {s.id: s for s in self.sessions}
+        if follow == "agent":
+            snapshots = [s.id for s in self.sessions if s.site == "snapshot"]
+            if snapshots:
+                raise ValueError(
+                    f"follow='agent' needs live sessions, but {len(snapshots)} are snapshot sessions "
+                    f"(e.g. {snapshots[0]!r}): their recorded pages cannot react to other actions."
+                )
+        self.follow = follow
+        self.reward_mode = reward
+        self.render_mode = render_mode
+        self.max_steps = max_steps
+        self.strict = strict
+        config = browser_config or BrowserConfig()
+        if render_mode == "human":
+            config = dataclasses.replace(config, headless=False, slow_mo_ms=config.slow_mo_ms or 250)
+        self._runtime = Runtime(config, browser=browser)
+        self.observation_space = observation_space()
+        self.action_space = AnyText(1 << 16)
+        self._session: Session | None = None
+        self._t = 0
+        self._history: list[dict[str, str]] = []
+        self._obs: Observation | None = None
+        self._diverged = False
+        self._agent_steps = 0
+        self._warned: set[str] = set()
+
+    # -- public helpers -----------------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise gym.error.ResetNeeded("Call reset() before using the environment.")
+        return self._session
+
+    @property
+    def step_index(self) -> int:
+        """Index of the human step the next action is checked against."""
+        return self._t
+
+    def expected_action(self) -> Action | None:
+        """The human's next action (what the oracle agent plays); None once the session is over."""
+        steps = self.session.steps
+        return steps[self._t].action if self._t < len(steps) else None
+
+    # -- gymnasium API ------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        session_id = options.pop("session_id", None)
+        start = options.pop("step", 0)
+        if options:
+            raise ValueError(f"Unknown reset option(s) {sorted(options)}; allowed: session_id, step.")
+        if session_id is None:
+            session = self.sessions[int(self.np_random.integers(len(self.sessions)))]
+        elif session_id in self._by_id:
+            session = self._by_id[session_id]
+        else:
+            raise KeyError(f"No session {session_id!r} among the {len(self.sessions)} loaded sessions.")
+        if not isinstance(start, int) or not 0 <= start < len(session.steps):
+            raise ValueError(f"options['step'] must be an int in [0, {len(session.steps) - 1}] for session {session.id!r}.")
+        self._session, self._t, self._history = session, 0, []
+        self._diverged, self._agent_steps = False, 0
+        started = time.perf_counter()
+        self._obs = self._open(session)
+        for _ in range(start):
+            self._advance_human()
+        info = {
+            "session_id": session.id,
+            "step": self._t,
+            "steps": len(session.steps),
+            "source": session.source,
+            "reset_ms": (time.perf_counter() - started) * 1000,
+        }
+        return self._observation(), info
+
+    def step(self, action: Any):
+        session = self.session
+        if self._t >= len(session.steps) and self.follow == "human":
+            raise gym.error.ResetNeeded("The session is over; call reset().")
+        raw = action if isinstance(action, str) else json.dumps(action, ensure_ascii=False, default=str)
+        error: str | None = None
+        try:
+            agent_action, rationale = parse_agent_output(action)
+        except ActionParseError as err:
+            agent_action, rationale, error = None, None, str(err)
+        info: dict[str, Any] = {"session_id": session.id, "step": self._t, "raw_output": raw, "error": error}
+        info["agent_action"] = agent_action.to_dict() if agent_action else None
+        info["agent_rationale"] = rationale
+        started = time.perf_counter()
+        if self.follow == "human":
+            reward, terminated = self._step_teacher_forced(agent_action, info)
+            truncated = False
+        else:
+            reward, terminated, truncated = self._step_free_run(agent_action, rationale, info)
+        info["step_ms"] = (time.perf_counter() - started) * 1000
+        return self._observation(), reward, terminated, truncated, info
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            from PIL import Image
+
+            png = self._runtime.tab.screenshot()
+            return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+        return None
+
+    def close(self) -> None:
+        self._runtime.close()
+        super().close()
+
+    # -- stepping -------------------------------------------------------------------------
+    def _step_teacher_forced(self, agent_action: Action | None, info: dict[str, Any]) -> tuple[float, bool]:
+        human = self.session.steps[self._t].action
+        match = compare_actions(agent_action, human)
+        self._record_check(info, human, match)
+        reward = float(match.exact) if self.reward_mode == "exact" else partial_credit(agent_action, human)
+        self._advance_human()
+        return reward, self._t >= len(self.session.steps)
+
+    def _step_free_run(
+        self, agent_action: Action | None, rationale: str | None, info: dict[str, Any]
+    ) -> tuple[float, bool, bool]:
+        session = self.session
+        if not self._diverged and self._t < len(session.steps):
+            human = session.steps[self._t].action
+            match = compare_actions(agent_action, human)
+            self._record_check(info, human, match)
+            self._diverged = not match.exact
+            self._t += 1
+        else:
+            info["human_action"] = info["match"] = None
+        self._agent_steps += 1
+        purchase_path = path_of(self._obs.url) if self._obs else ""
+        if agent_action is not None:
+            try:
+                self._obs = self._runtime.tab.act(agent_action)
+            except ActionError as err:
+                info["error"] = f"{type(err).__name__}: {err}"
+            else:
+                self._history.append(history_entry(agent_action, rationale, self._url()))
+        outcome = self._outcome_of(agent_action)
+        limit = self.max_steps or 2 * len(session.steps) + 10
+        truncated = outcome is None and self._agent_steps >= limit
+        if outcome is None:
+            return 0.0, False, truncated
+        info["agent_outcome"] = outcome
+        human_path = path_of(session.steps[-1].url)
+        same = outcome == session.outcome and (outcome != "purchase" or purchase_path == human_path)
+        info["outcome_match"] = same
+        return float(same), True, False
+
+    def _outcome_of(self, action: Action | None) -> str | None:
+        if action is None:
+            return None
+        if action.type == "terminate":
+            return "terminate"
+        site, _ = self._runtime.site(self.session.site)
+        return "purchase" if action.type == "click" and site.is_purchase(action.name) else None
+
+    def _record_check(self, info: dict[str, Any], human: Action, match: Match) -> None:
+        step = self.session.steps[self._t]
+        info["human_action"] = human.to_dict()
+        info["human_rationale"] = step.rationale
+        info["click_type"] = step.click_type
+        info["match"] = match.to_dict()
+
+    # -- browser ------------------------------------------------------------------------
+    def _open(self, session: Session) -> Observation:
+        if session.site == "snapshot":
+            self._runtime.fresh_tab(offline=True)
+            return self._show_snapshot(0)
+        _, server = self._runtime.site(session.site)
+        tab = self._runtime.fresh_tab()
+        obs = tab.goto(server.url + session.start_url)
+        self._check_recording(obs, 0)
+        return obs
+
+    def _show_snapshot(self, index: int) -> Observation:
+        step = self.session.steps[index]
+        return self._runtime.tab.set_content(step.page or "", url=step.url or None)
+
+    def _advance_human(self) -> None:
+        """Execute the human's action at the current step and move on (teacher forcing)."""
+        session, t = self.session, self._t
+        step = session.steps[t]
+        if session.site == "snapshot":
+            if t + 1 < len(session.steps):
+                self._obs = self._show_snapshot(t + 1)
+        elif step.action.type != "terminate":
+            try:
+                self._obs = self._runtime.tab.act(step.action)
+            except ActionError as err:
+                raise ReplayDivergenceError(
+                    f"Session {session.id!r} step {t}: the human's action {step.action} cannot be replayed "
+                    f"on the live site ({err}). The site no longer matches the recording: re-record or "
+                    "regenerate the session for this version of the site."
+                ) from err
+        self._history.append(history_entry(step.action, step.rationale, step.url))
+        self._t = t + 1
+        if self._t < len(session.steps):
+            self._check_recording(self._obs, self._t)
+
+    def _check_recording(self, obs: Observation | None, index: int) -> None:
+        """Compare the live page with the one recorded at that step, when there is one."""
+        session = self.session
+        recorded = session.steps[index].page
+        if obs is None or recorded is None or session.site == "snapshot" or recorded == obs.html:
+            return
+        message = (
+            f"Session {session.id!r} step {index}: the live page differs from the recorded one "
+            f"(URL {self._url()!r}); the site has changed since the session was recorded."
+        )
+        if self.strict:
+            raise ReplayDivergenceError(message)
+        if session.id not in self._warned:
+            self._warned.add(session.id)
+            logger.warn(message)
+
+    def _url(self) -> str:
+        if self._obs is None:
+            return ""
+        site = None if self.session.site == "snapshot" else self.session.site
+        return self._runtime.relative(self._obs, site)
+
+    def _observation(self) -> dict[str, Any]:
+        assert self._obs is not None
+        return {
+            "page": self._obs.html,
+            "url": self._url(),
+            "history": tuple(self._history),
+            "persona": persona_text(self.session),
+        }

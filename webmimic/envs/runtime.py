@@ -1,0 +1,90 @@
+"""What an environment runs on: one browser, the site servers it needs, one tab at a time.
+
+Envs compose this instead of managing Chromium and servers themselves. A fresh tab (a fresh
+browser context, hence a fresh site state) per episode; one Chromium per env, not per episode.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from webmimic.errors import BrowserClosedError
+from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
+from webmimic.sites import Site, get_site
+from webmimic.sites.server import SiteServer
+
+__all__ = ["Runtime", "site_relative"]
+
+
+def site_relative(url: str, base: str) -> str:
+    """``url`` without the server's origin, so observations don't depend on the port."""
+    if url.startswith(base):
+        rest = url[len(base):]
+        return rest if rest.startswith("/") else "/" + rest
+    return url
+
+
+class Runtime:
+    """A browser (owned, or borrowed from the caller), lazily started site servers, one tab."""
+
+    def __init__(self, config: BrowserConfig | None = None, *, browser: Browser | None = None):
+        self._owns_browser = browser is None
+        self._browser = browser if browser is not None else Browser(config or BrowserConfig())
+        self._servers: dict[str, SiteServer] = {}
+        self._tab: Tab | None = None
+        self._closed = False
+
+    @property
+    def browser(self) -> Browser:
+        if self._closed:
+            raise BrowserClosedError("This environment has been closed; create a new one.")
+        return self._browser
+
+    @property
+    def tab(self) -> Tab:
+        if self._tab is None:
+            raise BrowserClosedError("No page is open: call reset() first.")
+        return self._tab
+
+    def site(self, name: str) -> tuple[Site, SiteServer]:
+        """The site and its running server, started on first use."""
+        site = get_site(name)
+        if name not in self._servers:
+            self._servers[name] = site.serve()
+        return site, self._servers[name]
+
+    def fresh_tab(self, *, offline: bool = False) -> Tab:
+        """Close the current tab and open one in a new, isolated browser context."""
+        if self._tab is not None:
+            self._tab.close()
+            self._tab = None
+        self._tab = self.browser.new_tab(offline=offline)
+        return self._tab
+
+    def relative(self, obs: Observation, site_name: str | None) -> str:
+        if site_name is None or site_name not in self._servers:
+            return obs.url
+        return site_relative(obs.url, self._servers[site_name].url)
+
+    def close(self) -> None:
+        """Close the tab, the servers and (when owned) the browser; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._tab is not None:
+                self._tab.close()
+                self._tab = None
+        finally:
+            try:
+                if self._owns_browser:
+                    self._browser.close()
+            finally:
+                for server in self._servers.values():
+                    server.close()
+                self._servers.clear()
+
+
+def path_of(url: str) -> str:
+    """The path of a URL (no query), which identifies a product page on the shop."""
+    return urlsplit(url).path
