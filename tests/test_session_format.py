@@ -393,3 +393,29 @@ def test_input_dict_is_not_mutated():
     before = copy.deepcopy(d)
     Session.from_dict(d).to_dict()
     assert d == before
+
+
+def test_frozen_mappings_still_serialise():
+    session = Session.from_dict(live_dict())
+    assert json.loads(json.dumps(dict(session.persona.fields))) == {"age": 21, "big_five": {"openness": 0.7}}
+    assert json.loads(json.dumps(session.meta)) == {"note": "hand-made", "tags": ["a", "b"]}
+    with pytest.raises(TypeError):
+        session.persona.fields["big_five"]["openness"] = 1.0  # type: ignore[index]
+
+
+def test_purchase_name_may_be_a_dotted_suffix(tmp_path):
+    d = live_dict()
+    d["steps"][-1]["action"]["name"] = "product.buy_now"
+    path = write_lines(tmp_path / "s.jsonl", [d])
+    assert validate_files([path], purchase_names_for=lambda site: frozenset({"buy_now"})) == []
+
+
+def test_unknown_site_is_reported(tmp_path):
+    from webmimic.errors import SiteError
+
+    def names(site):
+        raise SiteError(f"no site {site!r}")
+
+    path = write_lines(tmp_path / "s.jsonl", [live_dict("a"), live_dict("b")])
+    problems = validate_files([path], purchase_names_for=names)
+    assert [(p.line, p.field) for p in problems] == [(1, "site"), (2, "site")]

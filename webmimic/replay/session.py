@@ -18,7 +18,6 @@ import io
 import json
 import os
 import tempfile
-from types import MappingProxyType
 from typing import Any
 
 from webmimic.errors import ActionParseError, DataFormatError, WebmimicError
@@ -43,6 +42,7 @@ __all__ = [
     "check_files",
     "ValidationResult",
     "problem_message",
+    "FrozenDict",
 ]
 
 FORMAT = "webmimic.session/1"
@@ -64,9 +64,24 @@ _PERSONA_OWN_KEYS = ("id", "text")
 # Immutable JSON values: records are frozen, so their mappings must not be editable either.
 
 
+class FrozenDict(dict):
+    """A read-only dict: still a dict, so ``json.dumps`` and ``dict(...)`` work on it directly."""
+
+    __slots__ = ()
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("session records are read-only; build a new one instead")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(json.dumps(self, sort_keys=True, default=repr))
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+        return FrozenDict({k: _freeze(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
     return value
@@ -107,7 +122,7 @@ class Persona:
 
     id: str | None = None
     text: str | None = None
-    fields: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    fields: Mapping[str, Any] = field(default_factory=FrozenDict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", _freeze(dict(self.fields)))
@@ -163,7 +178,7 @@ class Session:
     outcome: str
     persona: Persona | None = None
     source: str = "recorded"
-    meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    meta: Mapping[str, Any] = field(default_factory=FrozenDict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", tuple(self.steps))
@@ -253,9 +268,9 @@ def validate_session(
     """Checks that need outside knowledge: for live sites, that a purchase click hits a buy name."""
     if session.is_snapshot or purchase_names is None or session.outcome != "purchase":
         return []
-    name = session.steps[-1].action.name
-    if name in purchase_names:
-        return []
+    name = session.steps[-1].action.name or ""
+    if name in purchase_names or name.rsplit(".", 1)[-1] in purchase_names:
+        return []  # same rule as Site.is_purchase: the exact name or its last dotted part
     n = len(session.steps) - 1
     return [
         _problem(
