@@ -171,6 +171,10 @@ class SearchIndex:
         inner = [t for t, _ in self._terms if f" {q}" in f" {t}" and not t.startswith(q)]
         return tuple((starts + inner)[:limit])
 
+    def popular(self, limit: int = 6) -> tuple[str, ...]:
+        """The most common search terms (home page "popular searches")."""
+        return tuple(t for t, _ in self._terms[:limit])
+
     def related(self, query: str, limit: int = 6) -> tuple[str, ...]:
         """Other popular searches sharing a word with ``query`` (the "related searches" strip)."""
         tokens = set(tokenize(query))
