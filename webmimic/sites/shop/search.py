@@ -138,7 +138,7 @@ class SearchIndex:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT rowid FROM products_fts WHERE products_fts MATCH ? "
-                "ORDER BY bm25(products_fts, 10.0, 4.0, 6.0, 1.0), rowid",
+                "ORDER BY bm25(products_fts, 10.0, 4.0, 15.0, 1.0), rowid",
                 (fts_query,),
             ).fetchall()
         return [self._by_id[r[0]] for r in rows]
@@ -181,8 +181,9 @@ class SearchIndex:
         q = normalize_query(query)
         if not tokens:
             return ()
-        out = [t for t, _ in self._terms if t != q and tokens & set(t.split())]
-        return tuple(out[:limit])
+        scored = [(-len(tokens & set(t.split())), i, t) for i, (t, _) in enumerate(self._terms)
+                  if t != q and tokens & set(t.split())]
+        return tuple(t for _, _, t in sorted(scored)[:limit])
 
     def fallback_suggestions(self, query: str, limit: int = 6) -> tuple[str, ...]:
         """Something to click on a no-results page: completions of each word, then top terms."""
