@@ -173,7 +173,7 @@ def create_app(catalog: Catalog | None = None, *, seed: int = 0, state: ShopStat
         p = product_or_404(slug)
         stars = _int(request.args.get("stars"), 0, 0, 5)
         shown = [r for r in p.reviews if not stars or r.stars == stars]
-        return render_template("reviews.html", page="reviews", p=p, stars=stars, shown=shown)
+        return render_template("reviews.html", page="reviews", p=p, star_filter=stars, shown=shown)
 
     @app.get("/api/suggest")
     def suggest() -> Response:
