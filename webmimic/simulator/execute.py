@@ -1,0 +1,112 @@
+"""Carrying out one paper-format action on the live page, like a person would.
+
+The element is found by the name the last observation gave it (re-named first if the page
+changed since), checked in the page (rendered? enabled? the right kind?) so that impossible
+actions fail at once with a specific error instead of a Playwright timeout, then acted on
+through a Locator; finally the page is left to settle. Playwright errors are translated by
+type; their text only goes into the message.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING, Any, Mapping
+
+from playwright.sync_api import Error as PWError
+from playwright.sync_api import TimeoutError as PWTimeout
+
+from webmimic.errors import (
+    ActionTimeoutError,
+    BrowserClosedError,
+    ElementNotFoundError,
+    ElementNotInteractableError,
+)
+from webmimic.simulator.actions import Action, parse_action
+from webmimic.simulator.observation import evaluate, settle
+
+if TYPE_CHECKING:
+    from webmimic.simulator.browser import Tab
+
+__all__ = ["perform", "resolve"]
+
+_PAPER_NAME = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+
+
+def _css(name: str) -> str:
+    return f'[data-wm-name="{name}"]'
+
+
+def resolve(tab: "Tab", name: str, deadline: float | None = None) -> dict[str, Any]:
+    """Facts about the element named ``name``; raises if there is none or it is not rendered."""
+    if deadline is None:
+        deadline = time.monotonic() + tab.timeout_ms / 1000
+    if not _PAPER_NAME.match(name):
+        names = tab.last_observation.names if tab.last_observation else ()
+        raise ElementNotFoundError(name, names)
+    info = evaluate(tab.page, {"op": "resolve", "name": name}, deadline, f"looking for {name!r}")
+    if not info["found"]:
+        if info["hidden"]:
+            raise ElementNotInteractableError(
+                name, "it is not rendered (display:none, visibility:hidden or the hidden attribute)."
+            )
+        raise ElementNotFoundError(name, info["names"])
+    return info
+
+
+def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> None:
+    """Do ``action`` on the tab's page and wait until the page settles (bounded by timeout_ms)."""
+    act = parse_action(action)
+    if act.type == "terminate":
+        return
+    assert act.name is not None
+    deadline = time.monotonic() + tab.timeout_ms / 1000
+    name = act.name
+    info = resolve(tab, name, deadline)
+    if info["disabled"]:
+        raise ElementNotInteractableError(name, "it is disabled.")
+    page = tab.page
+
+    def left() -> float:
+        ms = (deadline - time.monotonic()) * 1000
+        if ms < 1:
+            raise ActionTimeoutError(f"Timed out before {act.type} on {name!r} could start.")
+        return ms
+
+    verb = "click" if act.type == "click" else "type into"
+    try:
+        if act.type == "click":
+            if info["tag"] == "option":
+                if info.get("selectDisabled") or not info.get("selectName"):
+                    raise ElementNotInteractableError(name, "its <select> is disabled or not rendered.")
+                page.locator(_css(info["selectName"])).select_option(index=info["index"], timeout=left())
+            elif info["tag"] == "select":
+                # A click on a <select> only opens it; focusing avoids a native popup in headed mode.
+                page.locator(_css(name)).focus(timeout=left())
+            else:
+                if not info["sized"]:
+                    raise ElementNotInteractableError(name, "it has no size on screen, so it cannot be clicked.")
+                page.locator(_css(name)).click(timeout=left())
+        else:
+            if not info["editable"]:
+                kind = f"<{info['tag']}{' type=' + info['type'] if info['type'] else ''}>"
+                raise ElementNotInteractableError(
+                    name, f"type_and_submit needs a text input, textarea or editable element, not {kind}."
+                )
+            if info["readonly"]:
+                raise ElementNotInteractableError(name, "it is read-only.")
+            locator = page.locator(_css(name))
+            locator.fill(act.text or "", timeout=left())
+            locator.press("Enter", timeout=left())
+    except PWTimeout as err:
+        raise ActionTimeoutError(
+            f"Timed out after {tab.timeout_ms:.0f} ms waiting to {verb} {name!r}: Playwright waits until "
+            "the element is visible, stable, enabled and not covered by another element."
+        ) from err
+    except PWError as err:
+        if tab.closed or page.is_closed():
+            raise BrowserClosedError("The tab or browser closed during the action.") from err
+        raise ElementNotInteractableError(
+            name, f"the browser could not {verb} it ({err.message.splitlines()[0]})."
+        ) from err
+    settle(page, deadline, f"the {act.type} on {name!r}")

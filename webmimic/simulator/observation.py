@@ -1,0 +1,161 @@
+"""The observation: the paper's simplified HTML of the live, rendered page, plus its names.
+
+All DOM work happens in one ``page.evaluate`` of ``simplify.js`` (the walk, the naming, a
+pre-serialised string); Python only finishes it with lxml (parse, canonical serialisation),
+which keeps a step to a few milliseconds. ``settle`` waits for a page to stop changing without
+fixed sleeps: the load event, then one animation frame with no DOM mutation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+import importlib.resources
+from pathlib import Path
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from lxml import etree, html as lxml_html
+from playwright.sync_api import Error as PWError, Page
+from playwright.sync_api import TimeoutError as PWTimeout
+
+from webmimic.errors import ActionTimeoutError, WebmimicError
+
+if TYPE_CHECKING:
+    from webmimic.simulator.browser import Browser
+
+__all__ = ["Observation", "script", "observe_page", "settle", "finish_html", "simplify_html", "simplify_source"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What an agent sees at one step. ``names`` are all element names, in document order."""
+
+    url: str
+    title: str
+    html: str
+    names: tuple[str, ...]
+    raw_bytes: int | None = None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+
+@lru_cache(maxsize=1)
+def script() -> str:
+    """The in-page walk (package data), read once."""
+    return importlib.resources.files("webmimic.simulator").joinpath("simplify.js").read_text(encoding="utf-8")
+
+
+_PARSER = lxml_html.HTMLParser(remove_comments=True, remove_blank_text=False)
+
+
+def finish_html(raw: str) -> str:
+    """Canonical serialisation of the walk's output (well-formed, entities normalised)."""
+    root = lxml_html.document_fromstring(raw, parser=_PARSER)
+    body = root.find("body")
+    return etree.tostring(body if body is not None else root, encoding="unicode", method="html")
+
+
+def _ms_left(deadline: float) -> float:
+    return (deadline - time.monotonic()) * 1000
+
+
+def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) -> Any:
+    """Run one op of simplify.js, retrying once the page finished a navigation in progress."""
+    while True:
+        try:
+            return page.evaluate(script(), request)
+        except PWError as err:
+            # A navigation replaced the document under the evaluation: wait for the new one.
+            left = _ms_left(deadline)
+            if left <= 1 or page.is_closed():
+                raise WebmimicError(f"Could not read the page while {what}: {err.message.splitlines()[0]}") from err
+            try:
+                page.wait_for_load_state("load", timeout=left)
+            except PWTimeout as err2:
+                raise ActionTimeoutError(f"Timed out waiting for the page to load while {what}.") from err2
+
+
+def observe_page(page: Page, deadline: float, *, measure_raw: bool = False) -> Observation:
+    data = evaluate(page, {"op": "observe", "raw": measure_raw}, deadline, "observing it")
+    return Observation(
+        url=data["url"],
+        title=data["title"],
+        html=finish_html(data["html"]),
+        names=tuple(data["names"]),
+        raw_bytes=data.get("rawBytes"),
+    )
+
+
+def settle(page: Page, deadline: float, what: str) -> None:
+    """Wait until ``what`` reached the load event and a frame passed without DOM mutations.
+
+    Raises ActionTimeoutError naming the condition that did not come true before ``deadline``.
+    """
+    while True:
+        left = _ms_left(deadline)
+        if left < 1:
+            raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading.")
+        try:
+            page.wait_for_load_state("load", timeout=left)
+        except PWTimeout as err:
+            raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading (load event).") from err
+        left = _ms_left(deadline)
+        if left < 1:
+            raise ActionTimeoutError(f"Timed out waiting for the DOM to stop changing after {what}.")
+        try:
+            handle = page.wait_for_function(script(), arg={"op": "quiet"}, polling="raf", timeout=left)
+            handle.dispose()
+            return
+        except PWTimeout as err:
+            raise ActionTimeoutError(
+                f"Timed out waiting for the DOM to stop changing after {what}: it was still mutating "
+                f"every animation frame when the time ran out ({left:.0f} ms)."
+            ) from err
+        except PWError:
+            if page.is_closed():
+                raise
+            continue  # the document was replaced mid-wait (a late navigation): wait for it too
+
+
+def simplify_html(html: str, *, browser: "Browser | None" = None, url: str | None = None) -> str:
+    """Simplified HTML of a static page, rendered offline (no network) in a fresh tab."""
+    from webmimic.simulator.browser import Browser
+
+    own = browser is None
+    b = Browser() if own else browser
+    assert b is not None
+    try:
+        tab = b.new_tab(offline=True)
+        try:
+            return tab.set_content(html, url=url).html
+        finally:
+            tab.close()
+    finally:
+        if own:
+            b.close()
+
+
+def simplify_source(source: str, *, browser: "Browser | None" = None) -> str:
+    """Simplified HTML of a file path or an http(s)/file URL (what ``webmimic simplify`` prints)."""
+    from webmimic.simulator.browser import Browser
+
+    scheme = urlparse(source).scheme
+    if scheme in ("http", "https"):
+        own = browser is None
+        b = Browser() if own else browser
+        assert b is not None
+        try:
+            with b.new_tab() as tab:
+                return tab.goto(source).html
+        finally:
+            if own:
+                b.close()
+    path = Path(urlparse(source).path if scheme == "file" else source)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as err:
+        raise WebmimicError(f"Cannot read {source}: {err.strerror or err}") from err
+    return simplify_html(text, browser=browser)
