@@ -11,13 +11,20 @@ import threading
 from types import TracebackType
 from typing import Any, Callable
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from webmimic.errors import SiteError
 
 __all__ = ["SiteServer", "check_loopback"]
 
 WSGIApp = Callable[..., Any]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: a replay makes hundreds of requests and the log would drown the output."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
 
 
 def check_loopback(host: str) -> str:
@@ -39,7 +46,7 @@ class SiteServer:
     def __init__(self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0, *, name: str = "site"):
         bind = check_loopback(host)
         try:
-            self._server: BaseWSGIServer = make_server(bind, port, app, threaded=True)
+            self._server: BaseWSGIServer = make_server(bind, port, app, threaded=True, request_handler=_QuietHandler)
         except OSError as exc:
             raise SiteError(f"Could not start site {name!r} on {bind}:{port}: {exc}") from exc
         self.name = name
@@ -48,7 +55,7 @@ class SiteServer:
         self._closed = False
         self._lock = threading.Lock()
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"webmimic-site-{name}", daemon=True
+            target=lambda: self._server.serve_forever(poll_interval=0.05), name=f"webmimic-site-{name}", daemon=True
         )
         self._thread.start()
 

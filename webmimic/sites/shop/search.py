@@ -167,7 +167,8 @@ class SearchIndex:
         q = normalize_query(prefix)
         if not q:
             return ()
-        starts = [t for t, _ in self._terms if t.startswith(q)]
+        # shorter completions first (as shops do), then by popularity
+        starts = sorted((t for t, _ in self._terms if t.startswith(q)), key=lambda t: t.count(" "))
         inner = [t for t, _ in self._terms if f" {q}" in f" {t}" and not t.startswith(q)]
         return tuple((starts + inner)[:limit])
 
