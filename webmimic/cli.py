@@ -39,6 +39,19 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(query=args.query, headed=args.headed, slow_mo_ms=args.slow_mo)
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from webmimic.replay.validate import validate_main
+    from webmimic.sites import get_site
+
+    return validate_main(args.files, purchase_names_for=lambda site: get_site(site).purchase_names)
+
+
+def _import_opera(args: argparse.Namespace) -> int:
+    from webmimic.replay.opera import import_opera_main
+
+    return import_opera_main(args.inputs, args.output)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="webmimic",
@@ -65,6 +78,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--query", default="wireless headphones", help="what to search for")
     p.add_argument("--headed", action="store_true", help="show the browser (needs a display, or xvfb-run)")
     p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="delay each browser operation (headed debugging)")
+
+    p = command("validate", _validate, "Check session files; report every problem; exit 1 if any.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="session files (.jsonl or .jsonl.gz)")
+
+    p = command("import-opera", _import_opera, "Convert OPeRA action rows (parquet or JSON Lines) into snapshot sessions.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="OPeRA files: .parquet, .jsonl, .jsonl.gz")
+    p.add_argument("-o", "--output", required=True, help="session file to write (.jsonl or .jsonl.gz)")
     return parser
 
 

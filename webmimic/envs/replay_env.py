@@ -11,8 +11,6 @@ session as the human did (purchase of the same product, or leaving).
 from __future__ import annotations
 
 from collections.abc import Sequence
-import dataclasses
-import io
 import json
 import os
 import time
@@ -20,37 +18,17 @@ from typing import Any, Literal
 
 import gymnasium as gym
 from gymnasium import logger, spaces
-import numpy as np
 
-from webmimic.envs.runtime import Runtime, path_of
-from webmimic.envs.spaces import AnyText
+from webmimic.envs.base import BrowserEnv, history_entry, page_spaces
+from webmimic.envs.runtime import path_of
 from webmimic.errors import ActionError, ActionParseError, ReplayDivergenceError
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.match import Match, compare_actions, partial_credit
-from webmimic.replay.session import Session, Step, read_sessions
+from webmimic.replay.session import Session, read_sessions
 from webmimic.simulator import Action, Browser, BrowserConfig, Observation
 from webmimic.simulator.actions import parse_agent_output
 
-__all__ = ["ReplayEnv", "history_space", "observation_space"]
-
-MAX_PAGE_CHARS = 4_000_000
-
-
-def history_space() -> spaces.Sequence:
-    entry = spaces.Dict({"action": AnyText(4096), "rationale": AnyText(65536), "url": AnyText(8192)})
-    return spaces.Sequence(entry, stack=False)
-
-
-def observation_space() -> spaces.Dict:
-    """page: simplified HTML; url; history: the actions so far; persona: free text."""
-    return spaces.Dict(
-        {
-            "page": AnyText(MAX_PAGE_CHARS),
-            "url": AnyText(8192),
-            "history": history_space(),
-            "persona": AnyText(65536),
-        }
-    )
+__all__ = ["ReplayEnv"]
 
 
 def persona_text(session: Session) -> str:
@@ -62,14 +40,8 @@ def persona_text(session: Session) -> str:
     return json.dumps(dict(persona.fields), ensure_ascii=False, sort_keys=True)
 
 
-def history_entry(action: Action, rationale: str | None, url: str) -> dict[str, str]:
-    return {"action": action.to_json(), "rationale": rationale or "", "url": url}
-
-
-class ReplayEnv(gym.Env):
+class ReplayEnv(BrowserEnv):
     """Replays sessions from a file (default: the bundled synthetic test split)."""
-
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 2}
 
     def __init__(
         self,
@@ -87,8 +59,6 @@ class ReplayEnv(gym.Env):
             raise ValueError(f"follow must be 'human' or 'agent', not {follow!r}.")
         if reward not in ("exact", "partial"):
             raise ValueError(f"reward must be 'exact' or 'partial', not {reward!r}.")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, not {render_mode!r}.")
         if sessions is None:
             sessions = bundled_sessions_path("test")
         self.sessions: tuple[Session, ...] = (
@@ -106,15 +76,10 @@ class ReplayEnv(gym.Env):
                 )
         self.follow = follow
         self.reward_mode = reward
-        self.render_mode = render_mode
         self.max_steps = max_steps
         self.strict = strict
-        config = browser_config or BrowserConfig()
-        if render_mode == "human":
-            config = dataclasses.replace(config, headless=False, slow_mo_ms=config.slow_mo_ms or 250)
-        self._runtime = Runtime(config, browser=browser)
-        self.observation_space = observation_space()
-        self.action_space = AnyText(1 << 16)
+        super().__init__(render_mode=render_mode, browser=browser, browser_config=browser_config)
+        self.observation_space = spaces.Dict(page_spaces())
         self._session: Session | None = None
         self._t = 0
         self._history: list[dict[str, str]] = []
@@ -192,18 +157,6 @@ class ReplayEnv(gym.Env):
             reward, terminated, truncated = self._step_free_run(agent_action, rationale, info)
         info["step_ms"] = (time.perf_counter() - started) * 1000
         return self._observation(), reward, terminated, truncated, info
-
-    def render(self):
-        if self.render_mode == "rgb_array":
-            from PIL import Image
-
-            png = self._runtime.tab.screenshot()
-            return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
-        return None
-
-    def close(self) -> None:
-        self._runtime.close()
-        super().close()
 
     # -- stepping -------------------------------------------------------------------------
     def _step_teacher_forced(self, agent_action: Action | None, info: dict[str, Any]) -> tuple[float, bool]:

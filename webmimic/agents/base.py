@@ -1,0 +1,44 @@
+"""What an agent is, and how a spec string (``oracle``, ``random``, ``hf:PATH`` ...) makes one.
+
+An agent maps an observation (the dict Replay-v0 and Shop-v0 return: page, url, history,
+persona) to its raw output: text or a dict holding the paper's action JSON, optionally wrapped
+with a rationale. The env parses and checks it, so a model's raw text goes in unchanged.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+
+__all__ = ["Agent", "make_agent", "AGENT_SPECS"]
+
+AGENT_SPECS = ("oracle", "random", "heuristic")
+
+
+class Agent(abc.ABC):
+    """Base class: ``act`` is called once per step; ``reset`` at the start of each episode."""
+
+    name: str = "agent"
+
+    def reset(self, env: gym.Env, info: Mapping[str, Any]) -> None:
+        """Called after ``env.reset``; agents that need the env (the oracle) keep it."""
+
+    @abc.abstractmethod
+    def act(self, observation: Mapping[str, Any]) -> str | dict[str, Any]:
+        """The agent's raw output for this observation."""
+
+
+def make_agent(spec: str, *, seed: int = 0) -> Agent:
+    """An agent from its spec: ``oracle``, ``random``, ``heuristic``."""
+    from webmimic.agents import baselines
+
+    if spec == "oracle":
+        return baselines.OracleAgent()
+    if spec == "random":
+        return baselines.RandomAgent(seed=seed)
+    if spec == "heuristic":
+        return baselines.HeuristicAgent()
+    raise ValueError(f"Unknown agent spec {spec!r}; expected one of {', '.join(AGENT_SPECS)}.")

@@ -1,0 +1,118 @@
+"""``webmimic/Shop-v0``: an open shopping task on the live shop, rated like WebShop.
+
+No recorded session: the agent gets a persona and an intent ("I want to buy wireless headphones
+from Acme with color black for at most $80.") and shops freely. The episode ends when it leaves
+(``terminate``, reward 0) or makes a purchase (``buy_now`` or ``place_order``); the purchase is
+read back from the shop's own state and rated against the intent (``rate_purchase``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from gymnasium import spaces
+
+from webmimic.envs.base import BrowserEnv, history_entry, page_spaces
+from webmimic.envs.intent import Intent, rate_purchase, sample_intent
+from webmimic.envs.spaces import AnyText
+from webmimic.errors import ActionError, ActionParseError
+from webmimic.simulator import Browser, BrowserConfig, Observation
+from webmimic.simulator.actions import parse_agent_output
+from webmimic.sites.shop.catalog import Catalog
+
+__all__ = ["ShopEnv"]
+
+SITE = "shop"
+
+
+class ShopEnv(BrowserEnv):
+    """Free shopping on the live shop toward a sampled intent."""
+
+    def __init__(
+        self,
+        *,
+        render_mode: str | None = None,
+        browser: Browser | None = None,
+        browser_config: BrowserConfig | None = None,
+        persona: str = "",
+    ):
+        super().__init__(render_mode=render_mode, browser=browser, browser_config=browser_config)
+        self.observation_space = spaces.Dict({**page_spaces(), "intent": AnyText(4096)})
+        self.persona = persona
+        self._catalog = Catalog.open()
+        self._intent: Intent | None = None
+        self._obs: Observation | None = None
+        self._history: list[dict[str, str]] = []
+
+    @property
+    def intent(self) -> Intent:
+        if self._intent is None:
+            raise RuntimeError("Call reset() first.")
+        return self._intent
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        intent = options.pop("intent", None)
+        if options:
+            raise ValueError(f"Unknown reset option(s) {sorted(options)}; allowed: intent.")
+        self._intent = intent if isinstance(intent, Intent) else sample_intent(self._catalog, self.np_random)
+        site, server = self._runtime.site(SITE)
+        self._history = []
+        self._obs = self._runtime.fresh_tab().goto(server.url + site.start_path)
+        return self._observation(), {"intent": self._intent.to_dict()}
+
+    def step(self, action: Any):
+        site, _ = self._runtime.site(SITE)
+        info: dict[str, Any] = {"error": None}
+        started = time.perf_counter()
+        try:
+            agent_action, rationale = parse_agent_output(action)
+        except ActionParseError as err:
+            info["error"] = str(err)
+            return self._observation(), 0.0, False, False, info
+        info["agent_action"] = agent_action.to_dict()
+        if agent_action.type == "terminate":
+            info["outcome"] = "terminate"
+            return self._observation(), 0.0, True, False, info
+        url = self._url()
+        try:
+            self._obs = self._runtime.tab.act(agent_action)
+        except ActionError as err:
+            info["error"] = f"{type(err).__name__}: {err}"
+            return self._observation(), 0.0, False, False, info
+        self._history.append(history_entry(agent_action, rationale, url))
+        info["step_ms"] = (time.perf_counter() - started) * 1000
+        if agent_action.type == "click" and site.is_purchase(agent_action.name):
+            reward, bought = self._rate_purchase()
+            if bought is not None:
+                info["outcome"], info["purchased"] = "purchase", bought
+                return self._observation(), reward, True, False, info
+        return self._observation(), 0.0, False, False, info
+
+    def _rate_purchase(self) -> tuple[float, dict[str, Any] | None]:
+        """Read what is being bought (checkout lines, or the newest order) from the shop's state."""
+        _, server = self._runtime.site(SITE)
+        state = json.loads(self._runtime.tab.page.request.get(server.url + "/api/state").text())
+        lines = state["orders"][-1]["items"] if state["orders"] else state["checkout"]
+        if not lines:
+            return 0.0, None
+        line = lines[0]
+        product = self._catalog.find(line["slug"])
+        if product is None:
+            return 0.0, None
+        return rate_purchase(self.intent, product, line["options"]), line
+
+    def _url(self) -> str:
+        return self._runtime.relative(self._obs, SITE) if self._obs else ""
+
+    def _observation(self) -> dict[str, Any]:
+        return {
+            "page": self._obs.html if self._obs else "",
+            "url": self._url(),
+            "history": tuple(self._history),
+            "persona": self.persona,
+            "intent": self.intent.text(),
+        }
