@@ -84,7 +84,8 @@ def create_app(catalog: Catalog | None = None, *, seed: int = 0, state: ShopStat
     def _cookie(resp: Response) -> Response:
         if getattr(g, "new_sid", False):
             resp.set_cookie(SESSION_COOKIE, g.sid, httponly=True, samesite="Lax", path="/")
-        resp.headers["Cache-Control"] = "no-store"
+        if not request.path.startswith("/static/"):
+            resp.headers["Cache-Control"] = "no-store"  # pages depend on the session's state
         return resp
 
     def here_args() -> dict[str, str]:
@@ -131,7 +132,7 @@ def create_app(catalog: Catalog | None = None, *, seed: int = 0, state: ShopStat
         first = lo = (result.page - 1) * result.request.per_page + 1
         window = sorted({1, result.pages, *range(max(1, result.page - 2), min(result.pages, result.page + 2) + 1)})
         return render_template(
-            f"results.html", page=page_type, query=query, category=category, result=result, filtered=filtered,
+            "results.html", page=page_type, query=query, category=category, result=result, filtered=filtered,
             price_buckets=PRICE_BUCKETS, rating_floors=RATING_FLOORS, sorts=SORTS, window=window,
             first=first if result.total else 0, last=min(lo + result.request.per_page - 1, result.total),
             sort=args.get("sort_by", "relevance"), side_bar=side_bar(), rating=rating,
