@@ -45,6 +45,7 @@ class ShopEnv(BrowserEnv):
         self._intent: Intent | None = None
         self._obs: Observation | None = None
         self._history: list[dict[str, str]] = []
+        self._orders_before = 0
 
     @property
     def intent(self) -> Intent:
@@ -78,6 +79,8 @@ class ShopEnv(BrowserEnv):
             info["outcome"] = "terminate"
             return self._observation(), 0.0, True, False, info
         url = self._url()
+        if agent_action.type == "click" and site.is_purchase(agent_action.name):
+            self._orders_before = len(self._shop_state()["orders"])
         try:
             self._obs = self._runtime.tab.act(agent_action)
         except ActionError as err:
@@ -86,17 +89,22 @@ class ShopEnv(BrowserEnv):
         self._history.append(history_entry(agent_action, rationale, url))
         info["step_ms"] = (time.perf_counter() - started) * 1000
         if agent_action.type == "click" and site.is_purchase(agent_action.name):
-            reward, bought = self._rate_purchase()
+            reward, bought = self._rate_purchase(placed_order=agent_action.name.endswith("place_order"))
             if bought is not None:
                 info["outcome"], info["purchased"] = "purchase", bought
                 return self._observation(), reward, True, False, info
         return self._observation(), 0.0, False, False, info
 
-    def _rate_purchase(self) -> tuple[float, dict[str, Any] | None]:
-        """Read what is being bought (checkout lines, or the newest order) from the shop's state."""
-        _, server = self._runtime.site(SITE)
-        state = json.loads(self._runtime.tab.page.request.get(server.url + "/api/state").text())
-        lines = state["orders"][-1]["items"] if state["orders"] else state["checkout"]
+    def _rate_purchase(self, *, placed_order: bool) -> tuple[float, dict[str, Any] | None]:
+        """Read what is bought (the newest order, or the buy-now checkout) from the shop's state.
+
+        A place_order that the shop refused (address incomplete) leaves no new order: no purchase.
+        """
+        state = self._shop_state()
+        if placed_order:
+            lines = state["orders"][-1]["items"] if len(state["orders"]) > self._orders_before else []
+        else:
+            lines = state["checkout"]
         if not lines:
             return 0.0, None
         line = lines[0]
@@ -104,6 +112,11 @@ class ShopEnv(BrowserEnv):
         if product is None:
             return 0.0, None
         return rate_purchase(self.intent, product, line["options"]), line
+
+    def _shop_state(self) -> dict[str, Any]:
+        """This tab's cart, checkout and orders, from the shop's /api/state (same cookies)."""
+        _, server = self._runtime.site(SITE)
+        return json.loads(self._runtime.tab.page.request.get(server.url + "/api/state").text())
 
     def _url(self) -> str:
         return self._runtime.relative(self._obs, SITE) if self._obs else ""

@@ -184,6 +184,21 @@ def create_app(catalog: Catalog | None = None, *, seed: int = 0, state: ShopStat
             for t in catalog.index.suggest(q)
         ]})
 
+    @app.get("/api/state")
+    def api_state() -> Response:
+        """This browser's cart, checkout and orders as JSON: how envs read back what was bought."""
+        def line(ln: CartLine) -> dict[str, Any]:
+            return {"slug": ln.slug, "options": dict(ln.options), "quantity": ln.quantity}
+
+        _, checkout_lines = store.checkout_lines(g.sid)
+        return jsonify({
+            "cart": [line(ln) for ln in store.cart(g.sid)],
+            "checkout": [line(ln) for ln in checkout_lines],
+            "orders": [{"number": o.number, "items": [
+                {"slug": i.slug, "options": dict(i.options), "quantity": i.quantity, "price": i.price} for i in o.items
+            ]} for o in store.orders(g.sid)],
+        })
+
     # -- cart ------------------------------------------------------------------------------------
     def redirect_added(target: str, slug: str) -> Response:
         target = _safe_next(target)
