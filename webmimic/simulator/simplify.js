@@ -33,12 +33,16 @@
   }
   if (req.op === "arm") { W.seen = -1; return true; }
 
-  // ---------------------------------------------------------------- slugs (= naming.slugify)
+  // ---------------------------------------------------------------- slugs
+  // Identical to webmimic.sites.naming.slugify: NFKD, drop combining marks, lower-case, each
+  // whitespace char (Python's str.isspace set) or hyphen -> one "_", drop all but [a-z0-9_],
+  // strip "_" at the ends; empty -> "item". ASCII-only, so every name stays in paper format.
+  const SPACE = /[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\-]/g;
   function slugify(text) {
-    const s = String(text).toLowerCase().normalize("NFKD")
-      .replace(/\p{M}/gu, "")
-      .replace(/[^\p{L}\p{N}_ \-]/gu, "")
-      .replace(/[ \-]/g, "_")
+    const s = String(text).normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase()
+      .replace(SPACE, " ")
+      .replace(/[^a-z0-9 _]/g, "")
+      .replace(/ /g, "_")
       .replace(/^_+|_+$/g, "");
     return s || "item";
   }
@@ -63,7 +67,7 @@
     "tfoot", "tr", "td", "th", "caption", "h1", "h2", "h3", "h4", "h5", "h6", "p", "nav", "main",
     "section", "article", "aside", "header", "footer", "img", "summary", "details", "dialog",
     "blockquote", "pre", "figure", "figcaption", "div", "span", "svg", "body"]);
-  const KEEP_EMPTY = new Set(["input", "select", "textarea", "img", "td", "th", "tr", "svg", "option"]);
+  const KEEP_EMPTY = new Set(["input", "select", "textarea", "td", "th", "tr", "svg", "option"]);
   const INLINE = new Set(["span", "b", "i", "u", "s", "em", "strong", "small", "big", "mark", "sub",
     "sup", "abbr", "cite", "code", "kbd", "samp", "var", "q", "time", "data", "font", "bdi", "bdo",
     "del", "ins", "wbr", "a"]);
@@ -225,6 +229,8 @@
     for (const k of kids) if (typeof k !== "string" && (k.kind || k.hasInteractive)) n.hasInteractive = true;
     if (n.kind === "pointer" && n.hasInteractive) n.kind = null;  // a pointer wrapper around real controls
     if (!n.visible) { spliceKids(n, out); return; }
+    // aria-hidden="true" marks decoration (icons, letter thumbnails): drop it unless it holds controls.
+    if (!n.kind && !n.hasInteractive && n.el.getAttribute("aria-hidden") === "true") return;
     const tag = n.tag;
     const generic = !KEEP.has(tag) || tag === "div" || tag === "span" || (tag === "a" && !n.kind);
     const hasAttrs = Object.keys(n.attrs).length > 0 || n.own !== undefined || n.kind || n.el.hasAttribute("data-name");
@@ -262,18 +268,21 @@
     return "";
   }
 
+  // Containers: data-name always names one; an aria-label names a grouping element only when
+  // some descendant's generated name needs it as a prefix (lazily), so labelled wrappers
+  // whose controls carry their own names add no noise.
+  const GROUP_ROLES = /^(group|region|navigation|list|radiogroup|tablist|menu|menubar|toolbar|search|form|dialog|listbox|grid|tree)$/;
   function containerPart(n) {
     const dn = n.el.getAttribute("data-name");
-    if (dn && dn.trim()) return shortSlug(dn);
-    if (n.hasInteractive && n.attrs["aria-label"] && (GROUP_TAGS.has(n.el.localName) ||
-        /^(group|region|navigation|list|radiogroup|tablist|menu|menubar|toolbar|search|form|dialog|listbox|grid|tree)$/.test(n.attrs.role || "")))
-      return shortSlug(n.attrs["aria-label"]);
+    if (dn && dn.trim()) return {part: shortSlug(dn), eager: true};
+    if (n.hasInteractive && n.attrs["aria-label"] && (GROUP_TAGS.has(n.el.localName) || GROUP_ROLES.test(n.attrs.role || "")))
+      return {part: shortSlug(n.attrs["aria-label"]), eager: false};
     return null;
   }
 
   const taken = new Set();
   for (const [name, c] of counts) if (c === 1) taken.add(name);
-  const names = [];
+  const names = [];   // document order; a lazy container keeps its slot (null until used)
   const byName = new Map();
 
   function unique(base) {
@@ -284,33 +293,55 @@
     }
   }
 
-  function assign(n, prefix, selectName) {
+  function give(n, name, slot) {
+    n.name = name;
+    names[slot] = name;
+    byName.set(name, n.el);
+    if (n.el.getAttribute(MARK) !== name) n.el.setAttribute(MARK, name);
+  }
+
+  // A scope is the nearest named (or nameable) ancestor: {node, part, parent, slot}.
+  function prefixOf(scope) {
+    if (!scope) return "";
+    if (!scope.node.name) {
+      const up = prefixOf(scope.parent);
+      give(scope.node, unique(up ? up + "." + scope.part : scope.part), scope.slot);
+    }
+    return scope.node.name;
+  }
+
+  function assign(n, scope, selectName) {
     if (typeof n === "string") return;
-    let name = null;
+    let kidScope = scope;
+    const slot = names.length;
     const kept = n.own !== undefined && counts.get(n.own) === 1;
-    if (kept) name = n.own;
-    else if (n.kind) {
-      let part;
-      if (n.tag === "option" && selectName) part = selectName + "." + shortSlug(textOf(n.kids).trim() || n.el.value);
-      else {
-        part = shortSlug(labelFor(n));
+    if (kept) {
+      names.push(null);
+      give(n, n.own, slot);
+      if (!n.kind) kidScope = {node: n, parent: null, slot};
+    } else if (n.kind) {
+      names.push(null);
+      let name;
+      if (n.tag === "option" && selectName) {
+        name = selectName + "." + shortSlug(textOf(n.kids).trim() || n.el.value);
+      } else {
+        let part = shortSlug(labelFor(n));
         const group = n.el.getAttribute("name");
         if (n.tag === "input" && n.el.type === "radio" && group) part = shortSlug(group) + "." + part;
+        const up = prefixOf(scope);
+        name = up ? up + "." + part : part;
       }
-      name = unique(n.tag === "option" && selectName ? part : (prefix ? prefix + "." + part : part));
+      give(n, unique(name), slot);
     } else {
-      const part = containerPart(n);
-      if (part) name = unique(prefix ? prefix + "." + part : part);
+      const c = containerPart(n);
+      if (c) {
+        names.push(null);
+        kidScope = {node: n, part: c.part, parent: scope, slot};
+        if (c.eager) prefixOf(kidScope);
+      }
     }
-    if (name) {
-      n.name = name;
-      names.push(name);
-      byName.set(name, n.el);
-      if (n.el.getAttribute(MARK) !== name) n.el.setAttribute(MARK, name);
-    }
-    const kidPrefix = name && !n.kind ? name : prefix;
-    const kidSelect = n.tag === "select" ? name : selectName;
-    for (const k of n.kids) assign(k, kidPrefix, kidSelect);
+    const kidSelect = n.tag === "select" ? n.name : selectName;
+    for (const k of n.kids) assign(k, kidScope, kidSelect);
   }
 
   // ---------------------------------------------------------------- serialisation
@@ -367,6 +398,9 @@
     }
     W.gone = gone;
     W.byName = byName;
+    const used = names.filter((x) => x !== null);
+    names.length = 0;
+    names.push(...used);
     W.names = names;
     W.href = location.href;
     W.namedAt = -2;  // set for real once our own mark mutations are delivered (below)
@@ -382,7 +416,12 @@
     const parts = [];
     serialise(root, parts);
     const result = {url: location.href, title: document.title, html: parts.join(""), names};
-    if (req.raw) result.rawBytes = new Blob([document.documentElement.outerHTML]).size;
+    if (req.raw) {
+      // The page's own markup: leave out the data-wm-name marks this walk added.
+      let marks = 0;
+      for (const name of names) marks += (" " + MARK + '="' + name + '"').length;
+      result.rawBytes = new Blob([document.documentElement.outerHTML]).size - marks;
+    }
     W.namedAt = W.muts;
     return result;
   }
