@@ -53,3 +53,34 @@ def shop_server():
 @pytest.fixture(scope="session")
 def shop_url(shop_server) -> str:
     return shop_server.url
+
+
+@pytest.fixture(scope="session")
+def pages_url():
+    """tests/pages served over HTTP on 127.0.0.1 (for navigation and form tests)."""
+    import functools
+    import http.server
+    from pathlib import Path
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(Path(__file__).parent / "pages"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def wm_tab(wm_browser):
+    """A fresh tab (own context) of the session's webmimic Browser."""
+    tab = wm_browser.new_tab()
+    yield tab
+    tab.close()
