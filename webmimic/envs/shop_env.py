@@ -125,7 +125,7 @@ class ShopEnv(BrowserEnv):
         return {
             "page": self._obs.html if self._obs else "",
             "url": self._url(),
-            "history": tuple(self._history),
+            "history": tuple(dict(entry) for entry in self._history),
             "persona": self.persona,
             "intent": self.intent.text(),
         }

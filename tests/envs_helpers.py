@@ -1,0 +1,35 @@
+"""Sessions made on the spot for env tests: a short live session recorded by acting on the shop."""
+
+from __future__ import annotations
+
+from webmimic.envs.runtime import site_relative
+from webmimic.replay.session import Session, Step
+from webmimic.simulator import Action, Browser
+from webmimic.sites.server import SiteServer
+
+__all__ = ["live_session"]
+
+
+def live_session(browser: Browser, server: SiteServer, session_id: str = "live-1", *, buy: bool = False) -> Session:
+    """Search, open the first result, pick its first option, then leave (or buy now).
+
+    Steps carry the pages seen, so replays can be checked against the recording.
+    """
+    steps: list[Step] = []
+    with browser.new_tab() as tab:
+        obs = tab.goto(server.url + "/")
+
+        def do(action: Action) -> None:
+            nonlocal obs
+            steps.append(Step(action=action, url=site_relative(obs.url, server.url),
+                              timestamp=f"2025-01-01T00:00:{len(steps):02d}+00:00", page=obs.html))
+            if action.type != "terminate":
+                obs = tab.act(action)
+
+        do(Action.type_and_submit("search_input", "headphones"))
+        do(Action.click(next(n for n in obs.names if n.startswith("search_results.") and n.endswith(".view_product"))))
+        do(Action.click(next(n for n in obs.names if n.startswith("product_options."))))
+        do(Action.click("buy_now") if buy else Action.terminate())
+    return Session(id=session_id, site="shop", start_url="/", steps=tuple(steps),
+                   outcome="purchase" if buy else "terminate", source="synthetic",
+                   meta={"made_by": "tests/envs_helpers.py"})
