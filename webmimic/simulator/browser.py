@@ -49,7 +49,8 @@ class Browser:
         self._tabs: list[Tab] = []
         self._closed = False
         self._marker = f"--webmimic-browser={uuid.uuid4().hex}"
-        self._pid: int | None = None
+        self._pid: int | None = None  # Chromium's main process
+        self._root_pid: int | None = None  # what the driver launched (maybe a wrapper script)
         self._thread = threading.get_ident()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -92,7 +93,9 @@ class Browser:
             self._lease = None
             self._kill_marked()
             raise
-        self._pid = processes.find_marked_pid(self._marker)
+        marked = processes.find_marked_pids(self._marker)
+        self._root_pid = marked[0] if marked else None
+        self._pid = marked[-1] if marked else None
         return self
 
     def close(self) -> None:
@@ -101,8 +104,8 @@ class Browser:
             return
         self._closed = True
         tree = []
-        if self._pid is not None:
-            tree = [self._pid, *processes.descendants(self._pid)]
+        if self._root_pid is not None:
+            tree = [self._root_pid, *processes.descendants(self._root_pid)]
         try:
             for tab in list(self._tabs):
                 tab.close()
@@ -120,10 +123,8 @@ class Browser:
             processes.wait_gone(left, timeout_s=2.0)
 
     def _kill_marked(self) -> None:
-        pid = processes.find_marked_pid(self._marker)
-        if pid is not None:
-            tree = [pid, *processes.descendants(pid)]
-            processes.kill(tree)
+        for pid in processes.find_marked_pids(self._marker):
+            processes.kill([pid, *processes.descendants(pid)])
 
     def _check_usable(self) -> None:
         if self._closed:

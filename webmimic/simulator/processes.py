@@ -13,7 +13,7 @@ import select
 import signal
 import time
 
-__all__ = ["find_marked_pid", "descendants", "alive", "wait_gone", "kill"]
+__all__ = ["find_marked_pids", "descendants", "alive", "wait_gone", "kill"]
 
 _PROC = Path("/proc")
 
@@ -42,13 +42,24 @@ def _pids() -> list[int]:
     return [int(p.name) for p in _PROC.iterdir() if p.name.isdigit()]
 
 
-def find_marked_pid(marker: str) -> int | None:
-    """Pid of the browser's main process: its command line holds ``marker``, no ``--type=``."""
+def find_marked_pids(marker: str) -> list[int]:
+    """Pids whose command line holds ``marker`` and no ``--type=`` (a child process's switch),
+    outermost first: a launcher script (Debian's /usr/bin/chromium is one) before Chromium."""
+    found = []
     for pid in _pids():
         args = _cmdline(pid)
         if marker in args and not any(a.startswith("--type=") for a in args):
-            return pid
-    return None
+            found.append(pid)
+    parents = {pid: (_stat(pid) or ("", 0))[1] for pid in found}
+    return sorted(found, key=lambda pid: _depth(pid, parents))
+
+
+def _depth(pid: int, parents: dict[int, int]) -> int:
+    depth = 0
+    while parents.get(pid) in parents:
+        pid = parents[pid]
+        depth += 1
+    return depth
 
 
 def descendants(pid: int) -> list[int]:

@@ -1,0 +1,141 @@
+"""Browser and Tab lifecycle: shared driver, isolation, offline tabs, no leaked Chromium."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from webmimic.errors import BrowserClosedError
+from webmimic.simulator import Browser, BrowserConfig, shared_playwright
+from webmimic.simulator import processes
+from webmimic.simulator.driver import driver_users
+
+
+def test_shared_playwright_is_reference_counted(playwright):
+    before = driver_users()
+    lease = shared_playwright()
+    assert lease.acquire() is playwright
+    assert lease.acquire() is playwright  # one lease holds one reference
+    assert driver_users() == before + 1
+    with shared_playwright() as pw:
+        assert pw is playwright
+        assert driver_users() == before + 2
+    lease.release()
+    lease.release()
+    assert driver_users() == before
+
+
+def test_two_browsers_and_pytest_playwright_page_coexist(wm_browser, page):
+    with Browser() as other:
+        a = wm_browser.new_tab().set_content("<button>A</button>")
+        b = other.new_tab().set_content("<button>B</button>")
+    page.set_content("<p>pytest-playwright page</p>")
+    assert a.names == ("a",) and b.names == ("b",)
+    assert page.inner_text("p") == "pytest-playwright page"
+
+
+def test_close_is_idempotent_and_leaves_no_chromium(playwright):
+    browser = Browser().start()
+    tab = browser.new_tab()
+    tab.set_content("<button>x</button>")  # spawns a renderer
+    pid = browser.pid
+    assert pid is not None and processes.alive(pid)
+    tree = [pid, *processes.descendants(pid)]
+    assert len(tree) > 1
+    browser.close()
+    browser.close()
+    tab.close()
+    assert not [p for p in tree if processes.alive(p)]
+    assert browser.closed and tab.closed
+
+
+def test_exception_inside_with_still_closes(playwright):
+    with pytest.raises(RuntimeError):
+        with Browser() as browser:
+            pid = browser.pid
+            browser.new_tab().set_content("<p>x</p>")
+            raise RuntimeError("boom")
+    assert pid is not None and not processes.alive(pid)
+
+
+def test_closed_browser_and_tab_raise(playwright):
+    browser = Browser().start()
+    tab = browser.new_tab()
+    browser.close()
+    with pytest.raises(BrowserClosedError):
+        browser.new_tab()
+    with pytest.raises(BrowserClosedError):
+        browser.start()
+    with pytest.raises(BrowserClosedError):
+        tab.observe()
+    with pytest.raises(BrowserClosedError):
+        tab.act({"type": "click", "name": "x"})
+
+
+def test_closed_tab_raises_but_browser_lives(wm_browser):
+    tab = wm_browser.new_tab()
+    tab.close()
+    tab.close()
+    with pytest.raises(BrowserClosedError):
+        tab.goto("about:blank")
+    assert not wm_browser.closed
+
+
+def test_tabs_are_isolated_contexts(wm_browser, pages_url):
+    with wm_browser.new_tab() as a, wm_browser.new_tab() as b:
+        a.goto(f"{pages_url}/page2.html")
+        a.page.evaluate("document.cookie = 'cart=3'")
+        b.goto(f"{pages_url}/page2.html")
+        assert b.page.evaluate("document.cookie") == ""
+        assert a.page.evaluate("document.cookie") == "cart=3"
+
+
+def test_offline_tab_blocks_network(wm_browser, pages_url):
+    with wm_browser.new_tab(offline=True) as tab:
+        obs = tab.set_content('<img alt="remote" src="%s/nothing.png"><a href="%s/page2.html">Next</a>' % (pages_url, pages_url))
+        assert obs.names == ("next",)
+        assert tab.page.evaluate("document.images[0].naturalWidth") == 0
+        with pytest.raises(Exception):
+            tab.goto(f"{pages_url}/page2.html")
+
+
+def test_set_content_at_url_and_screenshot(wm_tab):
+    obs = wm_tab.set_content("<title>Rec</title><button>Buy now</button>", url="https://www.example.com/dp/123")
+    assert obs.url == "https://www.example.com/dp/123" and obs.title == "Rec" and obs.names == ("buy_now",)
+    png = wm_tab.screenshot()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert wm_tab.screenshot(full_page=True)[:4] == b"\x89PNG"
+
+
+def test_config_is_frozen_with_defaults():
+    config = BrowserConfig()
+    assert (config.headless, config.slow_mo_ms, config.timeout_ms, config.viewport, config.executable_path) == (
+        True, 0, 5000, (1280, 800), None)
+    with pytest.raises(Exception):
+        config.headless = False  # type: ignore[misc]
+
+
+def test_browser_from_another_thread_is_refused(wm_browser):
+    import threading
+
+    from webmimic.errors import WebmimicError
+
+    errors: list[BaseException] = []
+
+    def use() -> None:
+        try:
+            wm_browser.new_tab()
+        except WebmimicError as err:
+            errors.append(err)
+
+    t = threading.Thread(target=use)
+    t.start()
+    t.join()
+    assert errors and "thread" in str(errors[0])
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_pid_is_a_chromium(wm_browser):
+    with open(f"/proc/{wm_browser.pid}/cmdline", "rb") as f:
+        assert b"chrom" in f.read().split(b"\0")[0]
