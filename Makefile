@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Set WEBMIMIC_NO_APT=1 to forbid installing Chromium with apt; WEBMIMIC_CHROMIUM names an executable.
 WEBMIMIC_NO_APT ?=
 
-.PHONY: all setup chromium demo test bench clean
+.PHONY: all setup chromium demo test bench data clean
 
 all: test
 
@@ -38,6 +38,10 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_observation.py
+
+# Regenerate the bundled synthetic sessions (train/test split by persona); same seed, same bytes.
+data: setup
+	$(BIN)/python -m webmimic.replay.generate --sessions 1000 --seed 0 --out-dir webmimic/replay/data --workers 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache
