@@ -186,7 +186,7 @@
       if (el.type === "checkbox" || el.type === "radio") {
         const v = el.getAttribute("value"); if (v && v !== "on") a.value = v;
         if (el.checked) a.checked = "";
-      } else if (el.type !== "file" && el.value !== "") a.value = el.value;
+      } else if (el.type !== "file" && el.type !== "password" && el.value !== "") a.value = el.value;  // never a password
     }
     if (tag === "button" && el.hasAttribute("type")) a.type = el.type;
     if (tag === "option" && el.selected) a.selected = "";
