@@ -217,3 +217,22 @@ def test_on_ready_may_close_at_once(tmp_path, wm_browser):
     session, _ = record(tmp_path, wm_browser, lambda page: page.close())
     assert [s.action.type for s in session.steps] == ["terminate"]
     assert session.steps[0].url == "/" and session.steps[0].page and "search_input" in session.steps[0].page
+
+
+def test_typing_then_clicking_the_submit_button_is_type_and_submit(tmp_path, wm_browser):
+    def search(page: Page) -> None:
+        page.fill(css("search_input"), "backpack")
+        click(page, "search_button")
+        with page.context.expect_page() as other:
+            page.evaluate("() => window.open(location.href)")  # a tab aside is not recorded
+        other.value.wait_for_load_state()
+        other.value.click(css("nav_bar.cart"))
+        other.value.close()
+        page.close()
+
+    session, _ = record(tmp_path, wm_browser, search)
+    assert [s.action.to_dict() for s in session.steps] == [
+        {"type": "type_and_submit", "name": "search_input", "text": "backpack"},
+        {"type": "terminate"},
+    ]
+    assert session.steps[-1].url.startswith("/search?")

@@ -99,9 +99,11 @@ class _Recorder:
         self.steps: list[Step] = []
         self.last: Observation | None = None
         self.purchased = False
+        self.page: Page | None = None
 
     def on_message(self, source: Mapping[str, Any], msg: Mapping[str, Any]) -> None:
-        if self.purchased or not isinstance(msg, Mapping):
+        # Only the session's own page: a tab the person opened aside is not part of the path.
+        if self.purchased or not isinstance(msg, Mapping) or (self.page is not None and source.get("page") is not self.page):
             return
         obs = _observation(msg["obs"])
         self.last = obs
@@ -171,7 +173,7 @@ def record_session(
             try:
                 tab.context.expose_binding(BINDING, rec.on_message)
                 tab.context.add_init_script(recorder_script())
-                page = tab.page
+                page = rec.page = tab.page
                 page.goto(server.url + the_site.start_path, wait_until="load")
                 wait_until_observed(page)
                 if on_ready is not None:
