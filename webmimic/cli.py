@@ -52,6 +52,38 @@ def _import_opera(args: argparse.Namespace) -> int:
     return import_opera_main(args.inputs, args.output)
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from webmimic.evaluation.runner import EvalConfig, run_eval
+
+    try:
+        config = EvalConfig(
+            agent=args.agent, sessions=args.sessions, out=args.out, workers=args.workers, limit=args.limit,
+            resume=args.resume, headed=args.headed, slow_mo=args.slow_mo, pause_on_mismatch=args.pause_on_mismatch,
+            trace=args.trace, include_first=args.include_first, seed=args.seed, screenshots=args.screenshots,
+        )
+    except ValueError as err:
+        print(f"webmimic eval: error: {err}", file=sys.stderr)
+        return 2
+    metrics = run_eval(config)
+
+    def pct(key: str) -> str:
+        value = metrics.get(key)
+        return "-" if value is None else f"{100 * value:.2f}%"
+
+    print(f"{metrics['sessions']} sessions, {metrics['steps']} steps: exact match {pct('exact_match')} "
+          f"(micro {pct('exact_match_micro')}), outcome F1 {pct('session_outcome_f1')}, "
+          f"type macro-F1 {pct('action_type_macro_f1')}, invalid outputs {metrics['invalid_outputs']}")
+    if metrics["failed_sessions"]:
+        print(f"{len(metrics['failed_sessions'])} session(s) failed; rerun with --resume to retry them.")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from webmimic.evaluation.compare import compare_main
+
+    return compare_main(args.runs, sys.stdout)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="webmimic",
@@ -81,6 +113,24 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = command("validate", _validate, "Check session files; report every problem; exit 1 if any.")
     p.add_argument("files", nargs="+", metavar="FILE", help="session files (.jsonl or .jsonl.gz)")
+
+    p = command("eval", _eval, "Run an agent over sessions in live browsers; check each next action against the human's.")
+    p.add_argument("--agent", required=True, metavar="SPEC", help="oracle, random or heuristic")
+    p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled test split)")
+    p.add_argument("--out", default=None, metavar="DIR", help="run directory (default: runs/<agent>-<sessions stem>)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="browser worker processes in parallel")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions (by id)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--headed", action="store_true", help="show the browser with the human/agent overlay (one worker)")
+    p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="delay each browser operation when headed")
+    p.add_argument("--pause-on-mismatch", action="store_true", help="open the Playwright inspector at each mismatch")
+    p.add_argument("--trace", action="store_true", help="save a Playwright trace per session under DIR/traces")
+    p.add_argument("--include-first", action="store_true", help="also check each session's first action")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of random agents")
+    p.add_argument("--screenshots", type=int, default=20, metavar="K", help="screenshot the steps of the first K sessions (0: none)")
+
+    p = command("compare", _compare, "Compare eval runs side by side, with McNemar's test on exact match.")
+    p.add_argument("runs", nargs="+", metavar="DIR", help="run directories written by webmimic eval")
 
     p = command("import-opera", _import_opera, "Convert OPeRA action rows (parquet or JSON Lines) into snapshot sessions.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="OPeRA files: .parquet, .jsonl, .jsonl.gz")

@@ -16,6 +16,9 @@ import gymnasium as gym
 __all__ = ["Agent", "make_agent", "AGENT_SPECS"]
 
 AGENT_SPECS = ("oracle", "random", "heuristic")
+# LLM agents (a local Hugging Face model, an OpenAI-compatible server, the bundled model) come later.
+LLM_SPEC_PREFIXES = ("hf:", "openai:")
+LLM_SPECS = ("bundled",)
 
 
 class Agent(abc.ABC):
@@ -32,8 +35,19 @@ class Agent(abc.ABC):
 
 
 def make_agent(spec: str, *, seed: int = 0) -> Agent:
-    """An agent from its spec: ``oracle``, ``random``, ``heuristic``."""
+    """An agent from its spec: ``oracle``, ``random``, ``heuristic``.
+
+    ``hf:PATH``, ``openai:MODEL@URL`` and ``bundled`` are recognised but not available in this
+    version: they raise ValueError instead of silently falling back to another agent.
+    """
     from webmimic.agents import baselines
+
+    spec = spec.strip()
+    if spec in LLM_SPECS or spec.startswith(LLM_SPEC_PREFIXES):
+        raise ValueError(
+            f"Agent spec {spec!r} names an LLM agent, which is not available in this version of webmimic; "
+            f"use one of {', '.join(AGENT_SPECS)}."
+        )
 
     if spec == "oracle":
         return baselines.OracleAgent()

@@ -12,7 +12,7 @@ import numpy as np
 
 from webmimic.envs.runtime import Runtime
 from webmimic.envs.spaces import AnyText
-from webmimic.simulator import Action, Browser, BrowserConfig
+from webmimic.simulator import Action, Browser, BrowserConfig, Tab
 
 __all__ = ["BrowserEnv", "history_entry", "page_spaces"]
 
@@ -49,6 +49,11 @@ class BrowserEnv(gym.Env):
             config = dataclasses.replace(config, headless=False, slow_mo_ms=config.slow_mo_ms or 250)
         self._runtime = Runtime(config, browser=browser)
         self.action_space = AnyText(1 << 16)
+
+    @property
+    def tab(self) -> Tab:
+        """The tab the env is driving (for screenshots and element boxes); reset() first."""
+        return self._runtime.tab
 
     def render(self) -> np.ndarray | None:
         """rgb_array: a screenshot of the page; human: nothing to do, the browser is visible."""
