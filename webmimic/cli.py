@@ -52,6 +52,18 @@ def _import_opera(args: argparse.Namespace) -> int:
     return import_opera_main(args.inputs, args.output)
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from webmimic.replay.generate import generate_main
+
+    return generate_main(args.site, args.sessions, args.seed, args.output, args.workers)
+
+
+def _record(args: argparse.Namespace) -> int:
+    from webmimic.replay.record import record_main
+
+    return record_main(args.site, args.output, args.persona)
+
+
 def _eval(args: argparse.Namespace) -> int:
     from webmimic.evaluation.runner import EvalConfig, run_eval
 
@@ -113,6 +125,18 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = command("validate", _validate, "Check session files; report every problem; exit 1 if any.")
     p.add_argument("files", nargs="+", metavar="FILE", help="session files (.jsonl or .jsonl.gz)")
+
+    p = command("generate", _generate, "Generate synthetic shopper sessions on the live site (synthetic, not people).")
+    p.add_argument("--site", default="shop", help="site to shop on (default: shop)")
+    p.add_argument("--sessions", type=int, required=True, metavar="N", help="how many sessions")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (same seed, same file)")
+    p.add_argument("--workers", type=int, default=1, metavar="W", help="browser processes in parallel")
+    p.add_argument("-o", "--output", required=True, help="session file to write (.jsonl or .jsonl.gz)")
+
+    p = command("record", _record, "Record a person shopping in a headed browser; close the window to end.")
+    p.add_argument("--site", default="shop", help="site to record on (default: shop)")
+    p.add_argument("--persona", default=None, help="free-text persona stored with the session")
+    p.add_argument("-o", "--output", required=True, help="session file (a new session is appended)")
 
     p = command("eval", _eval, "Run an agent over sessions in live browsers; check each next action against the human's.")
     p.add_argument("--agent", required=True, metavar="SPEC", help="oracle, random or heuristic")
