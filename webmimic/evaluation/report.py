@@ -1,0 +1,381 @@
+"""``report.html``: one self-contained page to read a finished run step by step.
+
+It reads only the run directory (``steps.jsonl``, ``metrics.json``, ``shots/``) so it can be
+rebuilt at any time, and it inlines everything (images as data URIs, CSS, JS) so the file opens
+from disk, is mailed around, and never touches the network. Agent output is untrusted: every
+string is HTML-escaped and a Content-Security-Policy lets only the report's own script run.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+import hashlib
+from html import escape
+import importlib.resources
+import json
+import os
+from pathlib import Path
+import tempfile
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from webmimic.errors import DataFormatError
+from webmimic.evaluation import plots
+
+__all__ = ["write_report", "render_report", "load_run", "RunData", "SessionData"]
+
+#: (key, label, kind): kind "rate" shows as a percentage, "count" as an integer.
+METRIC_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("exact_match", "Exact match (mean over sessions)", "rate"),
+    ("exact_match_micro", "Exact match (over all steps)", "rate"),
+    ("action_type_accuracy", "Action type accuracy", "rate"),
+    ("action_type_macro_f1", "Action type macro F1", "rate"),
+    ("element_accuracy", "Element accuracy", "rate"),
+    ("operation_f1", "Operation F1", "rate"),
+    ("session_outcome_f1", "Session outcome F1 (purchase)", "rate"),
+    ("session_outcome_weighted_f1", "Session outcome weighted F1", "rate"),
+    ("click_type_weighted_f1", "Click type weighted F1", "rate"),
+    ("invalid_outputs", "Invalid outputs", "count"),
+    ("sessions", "Sessions", "count"),
+    ("steps", "Steps checked", "count"),
+)
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+
+@dataclass
+class SessionData:
+    """One session's checked steps, in step order."""
+
+    id: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def matches(self) -> int:
+        return sum(1 for s in self.steps if _exact(s))
+
+    @property
+    def accuracy(self) -> float:
+        return self.matches / len(self.steps) if self.steps else 0.0
+
+    @property
+    def outcome(self) -> str | None:
+        return next((str(s["outcome"]) for s in reversed(self.steps) if s.get("outcome")), None)
+
+
+@dataclass
+class RunData:
+    """What a run directory holds, as the report needs it."""
+
+    out_dir: Path
+    metrics: dict[str, Any]
+    sessions: list[SessionData]
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        return [s for sess in self.sessions for s in sess.steps]
+
+
+def load_run(out_dir: str | os.PathLike[str]) -> RunData:
+    """Read ``steps.jsonl`` (required) and ``metrics.json`` (optional) from a run directory."""
+    root = Path(out_dir)
+    path = root / "steps.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"Cannot write a report: {path} does not exist (is {root} a `webmimic eval` output directory?)")
+    sessions: dict[str, SessionData] = {}
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataFormatError(f"{path}:{lineno}: not JSON ({err.msg}).") from err
+            if not isinstance(rec, dict) or "session_id" not in rec:
+                raise DataFormatError(f"{path}:{lineno}: a step record must be an object with a session_id.")
+            sid = str(rec["session_id"])
+            sessions.setdefault(sid, SessionData(sid)).steps.append(rec)
+    for sess in sessions.values():
+        sess.steps.sort(key=lambda s: s.get("step") if isinstance(s.get("step"), int) else 0)
+    metrics: dict[str, Any] = {}
+    mpath = root / "metrics.json"
+    if mpath.is_file():
+        try:
+            loaded = json.loads(mpath.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise DataFormatError(f"{mpath}: not JSON ({err.msg}).") from err
+        if not isinstance(loaded, dict):
+            raise DataFormatError(f"{mpath}: expected a JSON object.")
+        metrics = loaded
+    return RunData(root, metrics, list(sessions.values()))
+
+
+def write_report(out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``out_dir/report.html`` atomically (temp file + rename) and return its path."""
+    run = load_run(out_dir)
+    html = render_report(run)
+    target = run.out_dir / "report.html"
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html.tmp", dir=run.out_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(html)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+# ---------------------------------------------------------------------------- rendering
+def _asset(name: str) -> str:
+    return importlib.resources.files("webmimic.evaluation").joinpath(name).read_text(encoding="utf-8")
+
+
+def render_report(run: RunData) -> str:
+    """The whole page as a string."""
+    script = _asset("report.js")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    csp = f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{digest}'"
+    agent = run.metrics.get("agent")
+    title = f"webmimic report: {agent}" if agent else "webmimic report"
+    body = [
+        '<header class="top" id="top">',
+        f"<h1>{escape(str(title))}</h1>",
+        f'<div class="note">{escape(str(run.out_dir))}</div>',
+        '<nav><a href="#metrics">Metrics</a><a href="#plots">Plots</a><a href="#sessions">Sessions</a></nav>',
+        "</header><main>",
+        _metrics_section(run),
+    ]
+    if not run.steps:
+        body.append('<p class="empty" id="no-steps">This run has no steps: steps.jsonl is empty, '
+                    "so there is nothing to plot or step through.</p>")
+    else:
+        body += [_plots_section(run), _index_section(run)]
+        body += [_session_section(run, i, sess) for i, sess in enumerate(run.sessions, 1)]
+    body.append("</main>")
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{escape(csp)}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(str(title))}</title>",
+        f"<style>{_asset('report.css')}</style>",
+        "</head><body>",
+        *body,
+        f"<script>{script}</script>",
+        "</body></html>",
+    ])
+
+
+def _fmt(value: Any, kind: str = "") -> str:
+    if value is None:
+        return '<span class="na">n/a</span>'
+    if isinstance(value, bool):
+        return escape(str(value))
+    if kind == "rate" and isinstance(value, (int, float)):
+        return f'<span title="{value!r}">{value * 100:.2f}%</span>'
+    if isinstance(value, float):
+        return escape(f"{value:.4g}")
+    if isinstance(value, (dict, list)):
+        return f"<code>{escape(json.dumps(value, ensure_ascii=False, sort_keys=True))}</code>"
+    return escape(str(value))
+
+
+def _metrics_section(run: RunData) -> str:
+    m = run.metrics
+    known = {k for k, _, _ in METRIC_ROWS}
+    rows = [f'<tr data-key="{k}"><th>{escape(label)}</th><td class="num">{_fmt(m[k], kind)}</td></tr>'
+            for k, label, kind in METRIC_ROWS if k in m]
+    rows += [f'<tr data-key="{escape(k)}"><th>{escape(k)}</th><td class="num">{_fmt(v)}</td></tr>'
+             for k, v in m.items() if k not in known and isinstance(v, (int, float)) and not isinstance(v, bool)
+             and k not in ("seed", "wall_seconds")]
+    meta = [(k, v) for k, v in m.items() if k not in known and not (
+        isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("seed", "wall_seconds"))]
+    meta_rows = []
+    for k, v in meta:
+        if isinstance(v, dict) and k == "versions":
+            v = ", ".join(f"{a} {b}" for a, b in v.items())
+        meta_rows.append(f'<tr data-key="{escape(k)}"><th>{escape(k)}</th><td>{_fmt(v)}</td></tr>')
+    if not m:
+        return ('<section id="metrics"><h2>Metrics</h2><p class="empty">No metrics.json in this run directory; '
+                "the numbers below are from steps.jsonl only.</p></section>")
+    return (
+        '<section id="metrics"><h2>Metrics</h2><div class="tables">'
+        f'<table class="metrics"><tbody>{"".join(rows)}</tbody></table>'
+        f'<table class="meta"><tbody>{"".join(meta_rows)}</tbody></table>'
+        "</div></section>"
+    )
+
+
+def _img(data: bytes, alt: str) -> str:
+    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
+
+
+def _agent_type(step: dict[str, Any]) -> str:
+    act = step.get("agent_action")
+    if isinstance(act, dict) and isinstance(act.get("type"), str):
+        return act["type"]
+    return "invalid"
+
+
+def _human_type(step: dict[str, Any]) -> str:
+    act = step.get("human_action")
+    return str(act.get("type")) if isinstance(act, dict) else "unknown"
+
+
+def _exact(step: dict[str, Any]) -> bool:
+    match = step.get("match")
+    return bool(match.get("exact")) if isinstance(match, dict) else False
+
+
+def _plots_section(run: RunData) -> str:
+    by_pos: dict[int, list[bool]] = defaultdict(list)
+    for sess in run.sessions:
+        for pos, step in enumerate(sess.steps, 1):
+            by_pos[pos].append(_exact(step))
+    confusion = Counter((_human_type(s), _agent_type(s)) for s in run.steps)
+    return (
+        '<section id="plots"><h2>Plots</h2><div class="plots">'
+        + _img(plots.png_accuracy_by_position(by_pos), "exact match by step position")
+        + _img(plots.png_confusion(confusion), "action type confusion matrix")
+        + _img(plots.png_session_histogram([s.accuracy for s in run.sessions]), "per-session accuracy histogram")
+        + "</div></section>"
+    )
+
+
+def _bar(rate: float) -> str:
+    return f'<span class="bar"><span style="width:{rate * 100:.1f}%"></span></span>'
+
+
+def _index_section(run: RunData) -> str:
+    rows = []
+    for i, sess in enumerate(run.sessions, 1):
+        rows.append(
+            f'<tr><td class="num">{i}</td><td><a href="#s-{i}">{escape(sess.id)}</a></td>'
+            f'<td class="num">{sess.matches}/{len(sess.steps)}</td>'
+            f'<td>{_bar(sess.accuracy)}{sess.accuracy * 100:.0f}%</td><td>{escape(sess.outcome or "")}</td></tr>'
+        )
+    return (
+        '<section id="sessions"><h2>Sessions</h2><table class="index"><thead><tr><th>#</th><th>session</th>'
+        "<th>exact</th><th>accuracy</th><th>outcome</th></tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table></section>"
+    )
+
+
+def _session_section(run: RunData, i: int, sess: SessionData) -> str:
+    pips = "".join(
+        f'<a class="pip{" match" if _exact(s) else ""}" href="#s-{i}-{k}" data-k="{k}" title="step {escape(str(s.get("step", k)))}">{k}</a>'
+        for k, s in enumerate(sess.steps, 1)
+    )
+    head = (
+        f'<div class="session-head"><h2>Session {i}: {escape(sess.id)}</h2>'
+        f"<span>{sess.matches}/{len(sess.steps)} exact ({sess.accuracy * 100:.0f}%)</span>"
+        f'<span>outcome: {escape(sess.outcome or "?")}</span><a class="back" href="#top">↑ top</a>'
+        f'<a class="back" href="#sessions">↑ sessions</a></div>'
+        '<div class="controls"><button type="button" data-nav="prev" title="previous step (←)">◀ prev</button>'
+        f'<span class="pos">1 / {len(sess.steps)}</span>'
+        '<button type="button" data-nav="next" title="next step (→)">next ▶</button>'
+        f'<span class="pips">{pips}</span><button type="button" data-nav="all">show all steps</button></div>'
+    )
+    steps = "".join(_step_article(run, i, k, s) for k, s in enumerate(sess.steps, 1))
+    return f'<section class="session" id="s-{i}" data-session="{escape(sess.id)}">{head}{steps}</section>'
+
+
+def _action_cells(act: Any) -> str:
+    if act is None:
+        return '<td colspan="3" class="bad">no valid action</td>'
+    if not isinstance(act, dict):
+        return f'<td colspan="3"><code>{escape(json.dumps(act, ensure_ascii=False))}</code></td>'
+    cells = []
+    for key in ("type", "name", "text"):
+        v = act.get(key)
+        cells.append('<td class="na">–</td>' if v is None else f"<td><code>{escape(str(v))}</code></td>")
+    return "".join(cells)
+
+
+def _mark(v: Any) -> str:
+    if v is None:
+        return '<span class="na">–</span>'
+    return '<span class="ok">✓</span>' if v else '<span class="bad">✗</span>'
+
+
+def _step_article(run: RunData, i: int, k: int, step: dict[str, Any]) -> str:
+    match = step.get("match") if isinstance(step.get("match"), dict) else {}
+    head = (
+        f'<div class="step-head"><h3>Step {escape(str(step.get("step", k)))}</h3>'
+        f'<span>{_mark(match.get("exact"))} {"exact match" if _exact(step) else "mismatch"}</span>'
+        + ('<span class="note">last step (outcome)</span>' if step.get("is_last") else "")
+        + (f'<span class="note">{escape(str(step["url"]))}</span>' if step.get("url") else "")
+        + "</div>"
+    )
+    table = (
+        '<table class="actions"><thead><tr><th></th><th>type</th><th>name</th><th>text</th></tr></thead><tbody>'
+        f'<tr class="human"><th class="legend"><span class="human">human</span></th>{_action_cells(step.get("human_action"))}</tr>'
+        f'<tr class="agent"><th class="legend"><span class="agent">agent</span></th>{_action_cells(step.get("agent_action"))}</tr>'
+        "</tbody></table>"
+        '<table class="match"><tr>'
+        + "".join(f"<th>{key}</th><td>{_mark(match.get(key))}</td>" for key in ("exact", "type", "name", "text"))
+        + "</tr></table>"
+    )
+    extra = []
+    if step.get("click_type"):
+        extra.append(f'<div class="note">click type: {escape(str(step["click_type"]))}</div>')
+    if step.get("error"):
+        extra.append(f'<div class="error"><b>error:</b> {escape(str(step["error"]))}</div>')
+    for key, who in (("human_rationale", "human"), ("agent_rationale", "agent")):
+        if step.get(key):
+            extra.append(f'<div class="rationale"><b class="legend"><span class="{who}">{who}</span></b> '
+                         f"{escape(str(step[key]))}</div>")
+    if step.get("raw_output") not in (None, ""):
+        raw = step["raw_output"] if isinstance(step["raw_output"], str) else json.dumps(step["raw_output"], ensure_ascii=False)
+        extra.append(f'<details class="raw"><summary>raw agent output</summary><pre>{escape(raw)}</pre></details>')
+    if isinstance(step.get("timings"), dict) and step["timings"]:
+        t = ", ".join(f"{escape(str(a))} {_fmt(b)}" for a, b in step["timings"].items())
+        extra.append(f'<div class="note">timings: {t}</div>')
+    shot = _screenshot(run, step, k)
+    return (
+        f'<article class="step{" match" if _exact(step) else ""}" id="s-{i}-{k}" data-index="{k}">{head}'
+        f'<div class="step-body">{shot}<div class="details">{table}{"".join(extra)}</div></div></article>'
+    )
+
+
+def _screenshot(run: RunData, step: dict[str, Any], k: int) -> str:
+    """The screenshot with the human's box (green) and the agent's (red), positioned in %."""
+    rel = step.get("screenshot")
+    if not rel:
+        return ""
+    path = (run.out_dir / str(rel)).resolve()
+    mime = IMAGE_TYPES.get(path.suffix.lower())
+    if mime is None or not path.is_relative_to(run.out_dir.resolve()) or not path.is_file():
+        return f'<p class="note">screenshot {escape(str(rel))} is missing</p>'
+    data = path.read_bytes()
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+    except (UnidentifiedImageError, OSError):
+        return f'<p class="note">screenshot {escape(str(rel))} is not a readable image</p>'
+    ref = step.get("viewport") or run.metrics.get("viewport")
+    if isinstance(ref, (list, tuple)) and len(ref) == 2 and all(isinstance(v, (int, float)) and v > 0 for v in ref):
+        width, height = ref
+    boxes = step.get("boxes") if isinstance(step.get("boxes"), dict) else {}
+    parts, notes = [], []
+    for side in ("human", "agent"):
+        box = boxes.get(side)
+        if not (isinstance(box, (list, tuple)) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)):
+            continue
+        x, y, w, h = box
+        x0, y0 = max(0.0, x), max(0.0, y)
+        x1, y1 = min(float(width), x + w), min(float(height), y + h)
+        if x1 <= x0 or y1 <= y0:
+            notes.append(f"the {side}'s element is outside the screenshot")
+            continue
+        parts.append(
+            f'<div class="box {side}" data-side="{side}" style="left:{x0 / width * 100:.3f}%;top:{y0 / height * 100:.3f}%;'
+            f'width:{(x1 - x0) / width * 100:.3f}%;height:{(y1 - y0) / height * 100:.3f}%"></div>'
+        )
+    src = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    note = f'<div class="note">{escape("; ".join(notes))}</div>' if notes else ""
+    return (f'<figure class="shot-wrap"><div class="shot"><img alt="page before step {k}" src="{src}">'
+            f'{"".join(parts)}</div>{note}</figure>')
