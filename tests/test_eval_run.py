@@ -1,0 +1,165 @@
+"""End-to-end eval on live sessions made here: oracle, random, worker counts, resume, refusals, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+import shutil
+
+import pytest
+
+from envs_helpers import live_session
+from webmimic.agents.base import make_agent
+from webmimic.cli import main
+from webmimic.evaluation import EvalConfig, EvalRunError, run_eval
+from webmimic.replay.session import write_sessions
+
+METADATA = {"wall_seconds", "config", "versions", "sessions_file", "limit", "failed_sessions"}
+
+
+def scores(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if k not in METADATA}
+
+
+@pytest.fixture(scope="module")
+def sessions_file(wm_browser, shop_server, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sessions") / "live.jsonl"
+    sessions = [live_session(wm_browser, shop_server, "live-a", buy=True),
+                live_session(wm_browser, shop_server, "live-b"),
+                live_session(wm_browser, shop_server, "live-c", buy=True)]
+    write_sessions(path, sessions)
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="module")
+def oracle_run(sessions_file, runs) -> tuple[Path, dict]:
+    out = runs / "oracle"
+    return out, run_eval(EvalConfig("oracle", str(sessions_file), str(out), screenshots=1, progress=False))
+
+
+@pytest.fixture(scope="module")
+def random_run(sessions_file, runs) -> tuple[Path, dict]:
+    out = runs / "random"
+    return out, run_eval(EvalConfig("random", str(sessions_file), str(out), screenshots=0, seed=3, progress=False))
+
+
+def read_steps(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
+
+
+def test_oracle_scores_one(oracle_run):
+    out, m = oracle_run
+    assert (m["sessions"], m["steps"]) == (3, 9)  # first actions are context, not test cases
+    assert m["exact_match"] == 1.0 and m["exact_match_micro"] == 1.0
+    assert m["session_outcome_f1"] == 1.0 and m["session_outcome_weighted_f1"] == 1.0
+    assert m["action_type_macro_f1"] == 1.0 and m["invalid_outputs"] == 0
+    assert m["agent"] == "oracle" and len(m["sessions_sha256"]) == 64 and m["include_first"] is False
+    assert set(m["versions"]) == {"webmimic", "playwright", "gymnasium", "transformers", "torch"}
+    assert json.loads((out / "metrics.json").read_text()) == m
+    assert (out / "report.html").is_file()
+
+
+def test_step_records_screenshots_and_boxes(oracle_run):
+    out, _ = oracle_run
+    steps = read_steps(out)
+    assert sorted((s["session_id"], s["step"]) for s in steps) == [(i, k) for i in ("live-a", "live-b", "live-c") for k in (1, 2, 3)]
+    first = [s for s in steps if s["session_id"] == "live-a"]
+    assert all(s["screenshot"] == f"shots/live-a/{s['step']}.jpg" for s in first)
+    assert all((out / s["screenshot"]).read_bytes()[:2] == b"\xff\xd8" for s in first)  # JPEG
+    clicks = [s for s in first if s["human_action"]["type"] == "click"]
+    assert clicks and all(len(s["boxes"]["human"]) == 4 and s["boxes"]["agent"] == s["boxes"]["human"] for s in clicks)
+    assert all(s["screenshot"] is None for s in steps if s["session_id"] != "live-a")  # --screenshots 1
+    last = [s for s in steps if s["is_last"]]
+    assert {s["session_id"]: s["outcome"] for s in last} == {"live-a": "purchase", "live-b": "terminate", "live-c": "purchase"}
+    assert all(s["url"].startswith("/") and "step_ms" in s["timings"] for s in steps)
+
+
+def test_random_is_worse_and_workers_agree(random_run, sessions_file, runs):
+    _, one = random_run
+    assert one["exact_match"] < 1.0
+    two = run_eval(EvalConfig("random", str(sessions_file), str(runs / "random-2"), workers=2,
+                              screenshots=0, seed=3, progress=False))
+    assert scores(two) == scores(one)
+
+
+def test_resume_after_crash_gives_same_metrics(random_run, runs):
+    out, full = random_run
+    crashed = runs / "crashed"
+    shutil.copytree(out, crashed)
+    lines = (crashed / "steps.jsonl").read_text().splitlines(keepends=True)
+    kept = [line for line in lines if json.loads(line)["session_id"] == "live-a"]
+    kept += [line for line in lines if json.loads(line)["session_id"] == "live-b"][:1]  # mid-session
+    torn = [line for line in lines if json.loads(line)["session_id"] == "live-c"][0][:40]
+    (crashed / "steps.jsonl").write_text("".join(kept) + torn)
+    (crashed / "metrics.json").unlink()
+    config = EvalConfig("random", full["sessions_file"], str(crashed), resume=True, screenshots=0, seed=3, progress=False)
+    resumed = run_eval(config)
+    assert scores(resumed) == scores(full)
+    steps = read_steps(crashed)
+    assert len(steps) == 9 and len({(s["session_id"], s["step"]) for s in steps}) == 9
+    # finished sessions are not redone: a second resume has nothing left to run
+    again = run_eval(config)
+    assert scores(again) == scores(full) and read_steps(crashed) == steps
+
+
+def test_resume_with_a_limit_then_the_rest(sessions_file, random_run, runs):
+    _, full = random_run
+    out = runs / "limited"
+    base = EvalConfig("random", str(sessions_file), str(out), screenshots=0, seed=3, progress=False)
+    part = run_eval(dataclasses.replace(base, limit=2))
+    assert (part["sessions"], part["steps"]) == (2, 6)
+    assert scores(run_eval(dataclasses.replace(base, resume=True))) == scores(full)
+
+
+def test_refusals(oracle_run, sessions_file, tmp_path):
+    out, _ = oracle_run
+    with pytest.raises(EvalRunError, match="--resume"):
+        run_eval(EvalConfig("oracle", str(sessions_file), str(out), progress=False))
+    with pytest.raises(EvalRunError, match="agent differs"):
+        run_eval(EvalConfig("random", str(sessions_file), str(out), resume=True, progress=False))
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(sessions_file.read_bytes() + b"\n")
+    with pytest.raises(EvalRunError, match="sessions file differs"):
+        run_eval(EvalConfig("oracle", str(other), str(out), resume=True, progress=False))
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("mine")
+    with pytest.raises(EvalRunError, match="not an eval run"):
+        run_eval(EvalConfig("oracle", str(sessions_file), str(stranger), resume=True, progress=False))
+    with pytest.raises(EvalRunError, match="not available in this version"):
+        run_eval(EvalConfig("hf:some/model", str(sessions_file), str(tmp_path / "hf"), progress=False))
+
+
+@pytest.mark.parametrize("spec", ["hf:Qwen/Qwen2.5-7B", "openai:gpt-4.1@http://localhost:8000/v1", "bundled"])
+def test_llm_specs_are_refused_clearly(spec):
+    with pytest.raises(ValueError, match="not available in this version"):
+        make_agent(spec)
+    with pytest.raises(ValueError, match="Unknown agent spec"):
+        make_agent("nonsense")
+
+
+def test_include_first(sessions_file, tmp_path):
+    m = run_eval(EvalConfig("oracle", str(sessions_file), str(tmp_path / "first"), include_first=True,
+                            limit=1, screenshots=0, progress=False))
+    assert (m["sessions"], m["steps"], m["exact_match"]) == (1, 4, 1.0)
+
+
+def test_cli_eval_and_compare(sessions_file, oracle_run, random_run, tmp_path, capsys):
+    out = tmp_path / "heuristic"
+    assert main(["eval", "--agent", "heuristic", "--sessions", str(sessions_file), "--out", str(out),
+                 "--screenshots", "0", "--limit", "2"]) == 0
+    assert {"steps.jsonl", "metrics.json", "report.html"} <= {p.name for p in out.iterdir()}
+    assert "exact match" in capsys.readouterr().out
+    assert main(["eval", "--agent", "heuristic", "--sessions", str(sessions_file), "--out", str(out)]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main(["eval", "--agent", "bundled", "--sessions", str(sessions_file), "--out", str(tmp_path / "b")]) == 2
+    assert main(["compare", str(oracle_run[0]), str(random_run[0]), str(out)]) == 0
+    text = capsys.readouterr().out
+    assert str(oracle_run[0]) in text and str(random_run[0]) in text and "100.00" in text
+    assert "p=" in text and "n=9" in text and "n=6" in text
