@@ -125,3 +125,15 @@ def test_trace_zip(wm_browser, shop_server, tmp_path):
 def test_describe():
     assert visual.describe(Action.type_and_submit("q", "red shoes")) == "type_and_submit q 'red shoes'"
     assert visual.describe(None) == "(no valid action)"
+
+
+def test_pause_opens_the_inspector():
+    class FakePage:
+        paused = 0
+
+        def pause(self) -> None:
+            self.paused += 1
+
+    page = FakePage()
+    visual.pause(page)  # type: ignore[arg-type]
+    assert page.paused == 1
