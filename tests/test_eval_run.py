@@ -163,3 +163,12 @@ def test_cli_eval_and_compare(sessions_file, oracle_run, random_run, tmp_path, c
     text = capsys.readouterr().out
     assert str(oracle_run[0]) in text and str(random_run[0]) in text and "100.00" in text
     assert "p=" in text and "n=9" in text and "n=6" in text
+
+
+def test_trace_forces_one_worker(sessions_file, tmp_path, capsys):
+    out = tmp_path / "trace"
+    m = run_eval(EvalConfig("heuristic", str(sessions_file), str(out), workers=2, limit=2, trace=True,
+                            screenshots=0, progress=False))
+    assert m["sessions"] == 2
+    assert "--workers 1" in capsys.readouterr().err
+    assert sorted(p.name for p in (out / "traces").iterdir()) == ["live-a.zip", "live-b.zip"]
