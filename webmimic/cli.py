@@ -34,9 +34,11 @@ def _simplify(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from webmimic.demo import run_demo
+    from webmimic.demo import run_demo, run_tour
 
-    return run_demo(query=args.query, headed=args.headed, slow_mo_ms=args.slow_mo)
+    if args.tour:
+        return run_tour(query=args.query, headed=args.headed, slow_mo_ms=args.slow_mo)
+    return run_demo(limit=args.limit, out=args.out, workers=args.workers)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -118,10 +120,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p = command("simplify", _simplify, "Print the simplified HTML of a file or URL.")
     p.add_argument("source", help="an HTML file path or an http(s) URL")
 
-    p = command("demo", _demo, "Start the shop, search, open a product, print each page's observation.")
-    p.add_argument("--query", default="wireless headphones", help="what to search for")
-    p.add_argument("--headed", action="store_true", help="show the browser (needs a display, or xvfb-run)")
-    p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="delay each browser operation (headed debugging)")
+    p = command("demo", _demo, "The main job: replay bundled sessions with the best agent, print each check and the metrics.")
+    p.add_argument("--limit", type=int, default=12, metavar="N", help="how many bundled test sessions (default 12)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="browser processes in parallel")
+    p.add_argument("--out", default="runs/demo", metavar="DIR", help="run directory (default runs/demo)")
+    p.add_argument("--tour", action="store_true", help="instead: search and open a product, printing each observation")
+    p.add_argument("--query", default="wireless headphones", help="--tour: what to search for")
+    p.add_argument("--headed", action="store_true", help="--tour: show the browser (needs a display, or xvfb-run)")
+    p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="--tour: delay each browser operation")
 
     p = command("validate", _validate, "Check session files; report every problem; exit 1 if any.")
     p.add_argument("files", nargs="+", metavar="FILE", help="session files (.jsonl or .jsonl.gz)")

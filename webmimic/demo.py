@@ -1,15 +1,58 @@
-"""The main job behind ``make demo``: the shop in a headless Chromium, a search, a product.
+"""The main job behind ``make demo``: an agent against the bundled sessions, step by step.
 
-It prints each page's simplified observation as the agent would see it, and the shop's URL
-so a person can browse the same site by hand.
+It replays the bundled (synthetic) test sessions with the best agent this version has,
+prints every step's check as each session finishes, then the paper's metrics and where the
+HTML report is. ``--tour`` instead walks the shop once and prints each page's observation.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+import shutil
+
+from webmimic.evaluation.runner import MANIFEST_FILE, EvalConfig, SessionResult, run_eval
 from webmimic.simulator import Action, Browser, BrowserConfig, Observation
 from webmimic.sites import get_site
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "run_tour", "DEMO_AGENT"]
+
+# The best agent available until the fine-tuned LLM agent is bundled.
+DEMO_AGENT = "heuristic"
+HEADLINE = ("exact_match", "exact_match_micro", "action_type_macro_f1", "element_accuracy",
+            "operation_f1", "session_outcome_f1", "session_outcome_weighted_f1", "click_type_weighted_f1")
+
+
+def _describe(action: dict | None) -> str:
+    if action is None:
+        return "(no valid action)"
+    text = f' "{action["text"]}"' if "text" in action else ""
+    return f'{action["type"]} {action.get("name", "")}{text}'.strip()
+
+
+def _print_session(result: SessionResult) -> None:
+    hits = sum(r["match"]["exact"] for r in result.records)
+    print(f"\nsession {result.session_id}: {hits}/{len(result.records)} exact")
+    for r in result.records:
+        mark = "✓" if r["match"]["exact"] else "✗"
+        print(f"  {mark} step {r['step']:>2}  human: {_describe(r['human_action'])}")
+        if not r["match"]["exact"]:
+            print(f"             agent: {_describe(r['agent_action'])}")
+
+
+def run_demo(*, agent: str = DEMO_AGENT, limit: int = 12, out: str = "runs/demo", workers: int = 1) -> int:
+    out_dir = Path(out)
+    if (out_dir / MANIFEST_FILE).is_file():  # a previous demo run: start afresh
+        shutil.rmtree(out_dir)
+    print(f"Replaying the first {limit} bundled test sessions (synthetic shoppers) with the {agent!r} agent;")
+    print("each of its actions is checked against the shopper's next action.")
+    config = EvalConfig(agent=agent, out=str(out_dir), limit=limit, workers=workers, screenshots=limit, progress=False)
+    metrics = run_eval(config, on_result=_print_session)
+    print(f"\n{metrics['sessions']} sessions, {metrics['steps']} checked steps, {metrics['wall_seconds']:.1f} s")
+    for key in HEADLINE:
+        value = metrics.get(key)
+        print(f"  {key:<28} {'n/a' if value is None else f'{100 * value:6.2f}%'}")
+    print(f"\nReport: {(out_dir / 'report.html').resolve()}")
+    return 0
 
 
 def _show(step: str, obs: Observation) -> None:
@@ -17,11 +60,12 @@ def _show(step: str, obs: Observation) -> None:
     print(obs.html)
 
 
-def run_demo(*, query: str = "wireless headphones", headed: bool = False, slow_mo_ms: float = 0.0) -> int:
+def run_tour(*, query: str = "wireless headphones", headed: bool = False, slow_mo_ms: float = 0.0) -> int:
+    """Start the shop, search, open a product; print each page's simplified observation."""
     site = get_site("shop")
     config = BrowserConfig(headless=not headed, slow_mo_ms=slow_mo_ms)
     with site.serve() as server, Browser(config) as browser, browser.new_tab() as tab:
-        print(f"The shop is serving at {server.url} while this demo runs.")
+        print(f"The shop is serving at {server.url} while this tour runs.")
         _show("home", tab.goto(server.url + site.start_path))
         results = tab.act(Action.type_and_submit("search_input", query))
         _show(f"search {query!r}", results)
@@ -30,5 +74,5 @@ def run_demo(*, query: str = "wireless headphones", headed: bool = False, slow_m
             print(f"No product found for {query!r}; try another --query.")
             return 1
         _show(f"click {product}", tab.act(Action.click(product)))
-        print(f"\nBrowse the same shop by hand: webmimic serve --site shop  (then open the printed URL)")
+        print("\nBrowse the same shop by hand: webmimic serve --site shop  (then open the printed URL)")
     return 0

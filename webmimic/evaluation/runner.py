@@ -11,7 +11,7 @@ loses at most the sessions in flight, and ``--resume`` redoes only those.
 from __future__ import annotations
 
 import atexit
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 import concurrent.futures as futures
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
@@ -390,8 +390,11 @@ def _purchase_names(sessions: Sequence[Session]) -> frozenset[str]:
     return frozenset(names)
 
 
-def run_eval(config: EvalConfig) -> dict[str, Any]:
-    """Run (or resume) an eval; write steps.jsonl, metrics.json and the report; return the metrics."""
+def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] | None = None) -> dict[str, Any]:
+    """Run (or resume) an eval; write steps.jsonl, metrics.json and the report; return the metrics.
+
+    ``on_result`` sees each finished session's step records as soon as they are saved.
+    """
     started = time.perf_counter()
     sessions_path = str(config.sessions) if config.sessions else str(bundled_sessions_path("test"))
     if not Path(sessions_path).is_file():
@@ -431,6 +434,8 @@ def run_eval(config: EvalConfig) -> dict[str, Any]:
                 continue
             writer.write(result)
             progress.update(result)
+            if on_result is not None:
+                on_result(result)
     finally:
         writer.close()
         progress.close()

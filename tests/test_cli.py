@@ -1,0 +1,69 @@
+"""The ``webmimic`` command: every subcommand runs, and bad input gives a clear error, exit != 0."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from webmimic.cli import main
+
+PAGES = Path(__file__).parent / "pages"
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("serve", "simplify", "demo", "validate", "generate", "record", "import-opera", "eval", "compare"):
+        assert command in out
+
+
+def test_simplify_prints_simplified_html_of_a_file(capsys, tmp_path, playwright):
+    page = tmp_path / "p.html"
+    page.write_text('<html><body><script>x()</script><button>Add to cart</button><div hidden>gone</div></body></html>')
+    assert main(["simplify", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert '<button name="add_to_cart">Add to cart</button>' in out
+    assert "script" not in out and "gone" not in out
+
+
+def test_simplify_missing_file_is_a_clear_error(capsys, tmp_path, playwright):
+    assert main(["simplify", str(tmp_path / "nope.html")]) == 2
+    assert "nope.html" in capsys.readouterr().err
+
+
+def test_validate_reports_problems_with_file_and_line(capsys, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"format": "webmimic.session/9"}\nnot json\n')
+    assert main(["validate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:1" in err and f"{bad}:2" in err
+
+
+def test_unknown_site_is_a_clear_error(capsys):
+    assert main(["serve", "--site", "mall"]) == 2
+    assert "shop" in capsys.readouterr().err
+
+
+def test_serve_prints_a_loopback_url_and_stops_on_ctrl_c():
+    proc = subprocess.Popen([sys.executable, "-m", "webmimic.cli", "serve"], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        line = proc.stdout.readline()
+        url = line.split(" at ", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "/", timeout=10) as response:
+            assert b'name="search_input"' in response.read()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) in (0, 130)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
