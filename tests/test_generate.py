@@ -8,7 +8,7 @@ import random
 import pytest
 
 from webmimic.replay.generate import generate_sessions, stats
-from webmimic.replay.personas import make_personas, test_persona_ids, traits_of
+from webmimic.replay.personas import make_personas, held_out_persona_ids, traits_of
 from webmimic.replay.session import read_sessions, validate_session, write_sessions
 from webmimic.replay.shopper import Shopper, click_type, relative_url
 from webmimic.simulator.observation import Observation
@@ -82,8 +82,8 @@ def test_personas_deterministic_synthetic_and_split():
     assert a == b and len(a) == 80 and a[0].id == "p000"
     assert make_personas(1) != a
     assert all(p.fields["synthetic"] and "Synthetic" in (p.text or "") for p in a)
-    held = test_persona_ids(a, 0)
-    assert len(held) == 16 and held == test_persona_ids(make_personas(0), 0)
+    held = held_out_persona_ids(a, 0)
+    assert len(held) == 16 and held == held_out_persona_ids(make_personas(0), 0)
     traits_of(a[0])  # every persona converts to the policy's traits
 
 

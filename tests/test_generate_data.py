@@ -8,7 +8,7 @@ import pytest
 
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.generate import generate_sessions
-from webmimic.replay.personas import make_personas, test_persona_ids
+from webmimic.replay.personas import make_personas, held_out_persona_ids
 from webmimic.replay.session import read_sessions
 from webmimic.sites import get_site
 
@@ -31,7 +31,7 @@ def test_split_is_by_persona(splits):
     test = {s.persona.id for s in splits["test"]}
     assert train and test and not train & test
     seed = splits["test"][0].meta["seed"]
-    assert test <= test_persona_ids(make_personas(seed), seed)
+    assert test <= held_out_persona_ids(make_personas(seed), seed)
 
 
 @pytest.mark.parametrize("split", ["train", "test"])

@@ -27,7 +27,7 @@ import time
 from typing import Any
 
 from webmimic.errors import WebmimicError
-from webmimic.replay.personas import make_personas, test_persona_ids, traits_of
+from webmimic.replay.personas import make_personas, held_out_persona_ids, traits_of
 from webmimic.replay.session import Persona, Session, Step, write_sessions
 from webmimic.replay.shopper import Shopper, click_type, relative_url
 from webmimic.simulator.actions import Action
@@ -198,7 +198,7 @@ def generate_main(site: str, n: int, seed: int, output: str | Path, workers: int
 def generate_dataset(out_dir: str | Path, n: int, seed: int, workers: int = 1, test_share: float = 0.2) -> dict[str, list[Session]]:
     """The bundled dataset: ``n`` sessions split into ``train``/``test`` by persona (unseen in train)."""
     personas = make_personas(seed)
-    held_out = test_persona_ids(personas, seed, test_share)
+    held_out = held_out_persona_ids(personas, seed, test_share)
     sessions = generate_sessions(sessions=n, seed=seed, personas=personas, workers=workers)
     splits = {
         "train": [s for s in sessions if s.persona is not None and s.persona.id not in held_out],

@@ -14,7 +14,7 @@ from webmimic.replay.session import Persona
 from webmimic.sites.naming import slugify
 from webmimic.sites.shop.vocab import VOCAB
 
-__all__ = ["Traits", "make_personas", "traits_of", "DEFAULT_PERSONAS", "test_persona_ids"]
+__all__ = ["Traits", "make_personas", "traits_of", "DEFAULT_PERSONAS", "held_out_persona_ids"]
 
 DEFAULT_PERSONAS = 80
 CATEGORY_SLUGS: tuple[str, ...] = tuple(slugify(v.name) for v in VOCAB)
@@ -125,7 +125,7 @@ def traits_of(persona: Persona) -> Traits:
     )
 
 
-def test_persona_ids(personas: tuple[Persona, ...], seed: int, share: float = 0.2) -> frozenset[str]:
+def held_out_persona_ids(personas: tuple[Persona, ...], seed: int, share: float = 0.2) -> frozenset[str]:
     """The held-out personas: a seeded ``share`` of them, so test shoppers are unseen in training."""
     ids = sorted(p.id for p in personas if p.id is not None)
     rng = random.Random(f"split:{seed}")
