@@ -102,22 +102,26 @@ def settle(page: Page, deadline: float, what: str) -> None:
             page.wait_for_load_state("load", timeout=left)
         except PWTimeout as err:
             raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading (load event).") from err
+        if _quiet_frame(page, deadline, what):
+            return
+
+
+def _quiet_frame(page: Page, deadline: float, what: str) -> bool:
+    """Wait frame by frame until one passes without DOM mutations; False if a navigation intervened."""
+    while True:
         left = _ms_left(deadline)
         if left < 1:
-            raise ActionTimeoutError(f"Timed out waiting for the DOM to stop changing after {what}.")
-        try:
-            handle = page.wait_for_function(script(), arg={"op": "quiet"}, polling="raf", timeout=left)
-            handle.dispose()
-            return
-        except PWTimeout as err:
             raise ActionTimeoutError(
                 f"Timed out waiting for the DOM to stop changing after {what}: it was still mutating "
-                f"every animation frame when the time ran out ({left:.0f} ms)."
-            ) from err
+                "every animation frame when the time ran out."
+            )
+        try:
+            if page.evaluate(script(), {"op": "quiet"}):
+                return True
         except PWError:
             if page.is_closed():
                 raise
-            continue  # the document was replaced mid-wait (a late navigation): wait for it too
+            return False  # the document was replaced mid-wait (a late navigation): wait for it too
 
 
 def simplify_html(html: str, *, browser: "Browser | None" = None, url: str | None = None) -> str:

@@ -2,12 +2,12 @@
 // names every interactive element. Evaluated by Playwright as one function taking a request:
 //   {op: "observe", raw: bool}  -> {url, title, html, names, rawBytes}
 //   {op: "resolve", name}       -> facts about the element carrying that name (for acting)
-//   {op: "quiet"}               -> true once a whole animation frame passed with no DOM change
+//   {op: "quiet"}               -> (promise) true if the next animation frame came with no DOM change
 // Names are marked on the live elements as data-wm-name so Playwright can find them by CSS.
 (req) => {
   const W = window.__webmimic || (window.__webmimic = {
     muts: 0, namedAt: -1, href: null, byName: new Map(), gone: new Map(),
-    observer: null, seen: -1, observed: new WeakSet(),
+    observer: null, observed: new WeakSet(),
   });
   const MARK = "data-wm-name";
   const PAPER = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
@@ -27,11 +27,16 @@
   watch(document);
 
   if (req.op === "quiet") {
-    if (W.seen === W.muts) return true;
-    W.seen = W.muts;
-    return false;
+    // Resolves after the next frame (or 100 ms, where a hidden window gets no frames) with
+    // whether the DOM stayed unchanged meanwhile: one round trip per frame waited.
+    const before = W.muts;
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = () => { if (!done) { done = true; resolve(W.muts === before); } };
+      requestAnimationFrame(finish);
+      setTimeout(finish, 100);
+    });
   }
-  if (req.op === "arm") { W.seen = -1; return true; }
 
   // ---------------------------------------------------------------- slugs
   // Identical to webmimic.sites.naming.slugify: NFKD, drop combining marks, lower-case, each
@@ -455,7 +460,6 @@
       info.selectDisabled = sel ? sel.disabled : true;
       info.index = el.index;
     }
-    W.seen = -1;  // arm the settle check: the action's own mutations count from here
     return info;
   }
   throw new Error("webmimic: unknown op " + req.op);
