@@ -152,3 +152,30 @@ def test_never_settling_page_times_out_within_the_timeout(playwright, pages_url)
         assert 0.5 < elapsed < 1.5
         # The tab is still usable afterwards.
         assert "tick" in tab.observe().html
+
+
+COVERED = """<html><body style="margin:0">
+<button onclick="document.title='clicked top'">Top</button>
+<div style="height:3000px"></div>
+<button onclick="document.title='clicked far'">Far below</button>
+<button onclick="document.title='clicked covered'">Covered</button>
+<div id="panel" style="position:fixed;inset:0;background:#fff8" aria-label="Added to cart">
+  <button onclick="document.getElementById('panel').remove()">Close panel</button></div>
+</body></html>"""
+
+
+def test_covered_element_fails_at_once_naming_what_covers_it(wm_tab):
+    wm_tab.set_content(COVERED)
+    started = time.monotonic()
+    with pytest.raises(ElementNotInteractableError, match="covered by") as err:
+        wm_tab.act(Action.click("covered"))
+    assert time.monotonic() - started < wm_tab.timeout_ms / 1000 / 2
+    assert err.value.name == "covered"
+    wm_tab.act(Action.click("added_to_cart.close_panel"))
+    assert wm_tab.act(Action.click("covered")).title == "clicked covered"
+
+
+def test_click_scrolls_to_an_element_below_the_fold(wm_tab):
+    wm_tab.set_content(COVERED.replace('<div id="panel"', '<div hidden id="panel"'))
+    assert wm_tab.act(Action.click("far_below")).title == "clicked far"
+    assert wm_tab.act(Action.click("top")).title == "clicked top"

@@ -37,14 +37,14 @@ def _css(name: str) -> str:
     return f'[data-wm-name="{name}"]'
 
 
-def resolve(tab: "Tab", name: str, deadline: float | None = None) -> dict[str, Any]:
+def resolve(tab: "Tab", name: str, deadline: float | None = None, *, click: bool = False) -> dict[str, Any]:
     """Facts about the element named ``name``; raises if there is none or it is not rendered."""
     if deadline is None:
         deadline = time.monotonic() + tab.timeout_ms / 1000
     if not _PAPER_NAME.match(name):
         names = tab.last_observation.names if tab.last_observation else ()
         raise ElementNotFoundError(name, names)
-    info = evaluate(tab.page, {"op": "resolve", "name": name}, deadline, f"looking for {name!r}")
+    info = evaluate(tab.page, {"op": "resolve", "name": name, "click": click}, deadline, f"looking for {name!r}")
     if not info["found"]:
         if info["hidden"]:
             raise ElementNotInteractableError(
@@ -62,7 +62,7 @@ def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> None:
     assert act.name is not None
     deadline = time.monotonic() + tab.timeout_ms / 1000
     name = act.name
-    info = resolve(tab, name, deadline)
+    info = resolve(tab, name, deadline, click=act.type == "click")
     if info["disabled"]:
         raise ElementNotInteractableError(name, "it is disabled.")
     page = tab.page
@@ -86,7 +86,11 @@ def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> None:
             else:
                 if not info["sized"]:
                     raise ElementNotInteractableError(name, "it has no size on screen, so it cannot be clicked.")
-                page.locator(_css(name)).click(timeout=left())
+                if info.get("coveredBy"):
+                    raise ElementNotInteractableError(name, f"it is covered by {info['coveredBy']}; close that first.")
+                # resolve() checked what Playwright's actionability checks would wait for (rendered,
+                # enabled, sized, not covered), so the click goes straight to the element's point.
+                page.locator(_css(name)).click(timeout=left(), force=True, position=info["point"])
         else:
             if not info["editable"]:
                 kind = f"<{info['tag']}{' type=' + info['type'] if info['type'] else ''}>"

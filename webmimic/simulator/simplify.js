@@ -459,8 +459,39 @@
       info.selectName = sel ? sel.getAttribute(MARK) : null;
       info.selectDisabled = sel ? sel.disabled : true;
       info.index = el.index;
+    } else if (req.click && info.sized) {
+      info.point = hitPoint(el);
+      if (!info.point) info.coveredBy = describe(topmostAt(el));
     }
     return info;
+  }
+
+  // A person clicks where they see the element: scroll it into view, take the middle of its
+  // first box, and check that this point hits the element (not a panel covering it). The point
+  // is returned relative to the element's bounding box, as Playwright's click position.
+  function topmostAt(el) {
+    const box = Array.from(el.getClientRects()).find((b) => b.width > 0 && b.height > 0);
+    const x = box.left + box.width / 2, y = box.top + box.height / 2;
+    const root = el.getRootNode();
+    return {x, y, hit: (root.elementFromPoint ? root : document).elementFromPoint(x, y)};
+  }
+  function hitPoint(el) {
+    let at = topmostAt(el);
+    if (at.x < 0 || at.y < 0 || at.x >= innerWidth || at.y >= innerHeight) {
+      el.scrollIntoView({block: "center", inline: "center"});
+      at = topmostAt(el);
+    }
+    const hit = at.hit;
+    const inside = hit && (hit === el || el.contains(hit) || (hit.shadowRoot && hit.contains(el)));
+    const r = el.getBoundingClientRect();
+    return inside ? {x: at.x - r.left, y: at.y - r.top} : null;
+  }
+  function describe(at) {
+    const hit = at.hit;
+    if (!hit) return "nothing (the point is outside the page)";
+    const named = hit.closest("[" + MARK + "]");
+    const label = (hit.getAttribute("aria-label") || hit.textContent || "").trim().slice(0, 40);
+    return named ? "the element named " + named.getAttribute(MARK) : "<" + hit.localName + "> " + JSON.stringify(label);
   }
   throw new Error("webmimic: unknown op " + req.op);
 }
