@@ -14,8 +14,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 import functools
-import gzip
-import json
 import os
 import sys
 from typing import Any, TextIO
@@ -24,6 +22,7 @@ import lxml.etree
 import lxml.html
 
 from webmimic.errors import DataFormatError
+from webmimic.replay.jsonl import json_lines, open_text
 from webmimic.replay.session import SNAPSHOT_SITE, Session, Step, problem_message, write_sessions
 from webmimic.simulator.actions import Action
 
@@ -109,17 +108,11 @@ def _read_parquet(path: str, problems: list[DataFormatError]) -> Iterator[OperaR
 
 
 def _read_jsonl(path: str, problems: list[DataFormatError]) -> Iterator[OperaRow]:
-    with open(path, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gz else open
     try:
-        with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
-            for lineno, text in enumerate(fh, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    data = json.loads(text)
-                except json.JSONDecodeError as err:
+        with open_text(path) as fh:
+            for line in json_lines(fh):
+                lineno, data, err = line.number, line.value, line.error
+                if err is not None:
                     problems.append(_err(f"malformed JSON at column {err.colno}: {err.msg}", path=path, line=lineno, field=None))
                     continue
                 if not isinstance(data, dict):

@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 import gzip
-import io
 import json
 import os
 import tempfile
 from typing import Any
 
 from webmimic.errors import ActionParseError, DataFormatError, WebmimicError
+from webmimic.replay.jsonl import json_lines, open_text
 from webmimic.simulator.actions import ACTION_TYPES, Action
 
 __all__ = [
@@ -411,15 +411,6 @@ def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Se
 # Files
 
 
-def _open_text(path: str) -> io.TextIOBase:
-    """Open for reading as UTF-8 text, gunzipping when the file is gzip (by magic, not name)."""
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8")  # type: ignore[return-value]
-    return open(path, encoding="utf-8")
-
-
 def _scan(
     path: str, purchase_names_for: PurchaseNamesFor | None
 ) -> Iterator[tuple[Session | None, list[DataFormatError]]]:
@@ -428,23 +419,21 @@ def _scan(
     seen: dict[str, int] = {}
     names_cache: dict[str, frozenset[str] | DataFormatError] = {}
     try:
-        fh = _open_text(path)
+        fh = open_text(path)
     except OSError as err:
         yield None, [_problem(f"cannot open the file: {err.strerror or err}", path=path, line=None, field=None)]
         return
     with fh:
         lineno = 0
         try:
-            for lineno, text in enumerate(fh, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    data = json.loads(text)
-                except json.JSONDecodeError as err:
+            for line in json_lines(fh):
+                lineno = line.number
+                if line.error is not None:
+                    err = line.error
                     yield None, [_problem(f"malformed JSON at column {err.colno}: {err.msg}; each line must be one complete JSON object",
                                           path=path, line=lineno, field=None)]
                     continue
-                session, problems = _parse_session(data, path=path, line=lineno)
+                session, problems = _parse_session(line.value, path=path, line=lineno)
                 if session is not None:
                     if session.id in seen:
                         problems.append(_problem(f"duplicate session id {session.id!r} (first on line {seen[session.id]}); ids must be unique within a file",
