@@ -17,7 +17,7 @@ from webmimic.replay.session import read_sessions, write_sessions
 from webmimic.simulator import Action
 
 from envs_helpers import live_session
-from opera_rows import make_opera_rows, write_parquet
+from opera_rows import make_opera_rows, shuffled, write_jsonl, write_parquet
 
 
 @pytest.fixture(scope="module")
@@ -154,9 +154,11 @@ def test_free_run_refuses_snapshot_sessions(tmp_path):
         ReplayEnv(str(tmp_path / "s.jsonl"), follow="agent")
 
 
-def test_opera_sessions_replay_offline_with_oracle_at_one(tmp_path, wm_browser):
-    write_parquet(tmp_path / "rows.parquet", make_opera_rows())
-    import_opera([str(tmp_path / "rows.parquet")], str(tmp_path / "opera.jsonl"))
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_opera_sessions_replay_offline_with_oracle_at_one(tmp_path, wm_browser, fmt):
+    rows = tmp_path / f"rows.{fmt}"
+    (write_parquet if fmt == "parquet" else write_jsonl)(rows, shuffled(make_opera_rows()))
+    import_opera([str(rows)], str(tmp_path / "opera.jsonl"))
     sessions = read_sessions(tmp_path / "opera.jsonl")
     with ReplayEnv(sessions, browser=wm_browser) as env:
         for session in sessions:
