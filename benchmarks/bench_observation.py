@@ -1,8 +1,9 @@
 """Observation size and speed on the bundled shop (not a test).
 
 For the home, results ("headphones"), product and cart pages: raw HTML bytes (the live
-document's outerHTML, without webmimic's data-wm-name marks) vs simplified bytes, median ms per observation, and median ms per click step (a
-click on a nav link or pagination plus the new observation).
+document's outerHTML, without webmimic's data-wm-name marks) vs simplified bytes, median ms
+per observation, and median ms per click step (a click on a nav link or pagination plus the
+new observation), next to a peer: the same clicks done with bare Playwright.
 
     .venv/bin/python benchmarks/bench_observation.py [--repeats 30]
 """
@@ -34,6 +35,21 @@ def _time_clicks(tab: Tab, first: str, second: str, repeats: int) -> float:
         name = first if i % 2 == 0 else second
         start = time.perf_counter()
         tab.act({"type": "click", "name": name})
+        times.append(time.perf_counter() - start)
+    return median(times) * 1000
+
+
+def _time_peer_clicks(tab: Tab, first: str, second: str, repeats: int) -> float:
+    """The peer: a bare Playwright step on the same links (click with Playwright's own
+    actionability waits, wait for the load event, read page.content()), no simplification."""
+    page = tab.page
+    times = []
+    for i in range(repeats):
+        name = first if i % 2 == 0 else second
+        start = time.perf_counter()
+        page.click(f'[name="{name}"]')
+        page.wait_for_load_state("load")
+        page.content()
         times.append(time.perf_counter() - start)
     return median(times) * 1000
 
@@ -78,13 +94,18 @@ def main() -> None:
                 tab.goto(url)
                 a, b = "nav_bar.cart", back or "nav_bar.home"
             click_ms = _time_clicks(tab, a, b, n)
-            rows.append((label, raw, simple, raw / simple, len(obs.names), observe_ms, click_ms, f"{a} <-> {b}"))
+            tab.goto(url)
+            peer_ms = _time_peer_clicks(tab, a, b, n)
+            rows.append((label, raw, simple, raw / simple, len(obs.names), observe_ms, click_ms, peer_ms, f"{a} <-> {b}"))
 
-    header = ("page", "raw B", "simple B", "ratio", "names", "observe ms", "click step ms", "clicks")
-    print(f"{header[0]:<8} {header[1]:>8} {header[2]:>9} {header[3]:>6} {header[4]:>6} {header[5]:>11} {header[6]:>14}  {header[7]}")
-    for label, raw, simple, ratio, names, obs_ms, click_ms, clicks in rows:
-        print(f"{label:<8} {raw:>8} {simple:>9} {ratio:>5.1f}x {names:>6} {obs_ms:>11.1f} {click_ms:>14.1f}  {clicks}")
-    print(f"(median of {n} repeats; one headless Chromium, one tab; {home.url})")
+    print(f"{'page':<8} {'raw B':>8} {'simple B':>9} {'ratio':>6} {'names':>6} {'observe ms':>11} "
+          f"{'click step ms':>14} {'peer ms':>8} {'vs peer':>8}  clicks")
+    for label, raw, simple, ratio, names, obs_ms, click_ms, peer_ms, clicks in rows:
+        print(f"{label:<8} {raw:>8} {simple:>9} {ratio:>5.1f}x {names:>6} {obs_ms:>11.1f} "
+              f"{click_ms:>14.1f} {peer_ms:>8.1f} {click_ms / peer_ms:>7.2f}x  {clicks}")
+    print(f"(medians of {n} repeats; one headless Chromium, one tab; {home.url})")
+    print("click step: webmimic act = find by name, click, settle, simplified observation;")
+    print("peer: bare Playwright page.click + wait for load + page.content(), no simplification.")
 
 
 if __name__ == "__main__":
