@@ -171,6 +171,16 @@ def _box(tab: Tab, action: Action | None) -> list[float] | None:
     return [round(box["x"], 1), round(box["y"], 1), round(box["width"], 1), round(box["height"], 1)]
 
 
+def _bring_into_view(tab: Tab, action: Action | None) -> None:
+    """Scroll so the human's target shows in the screenshot (scrolling changes no observation)."""
+    if action is None or action.name is None:
+        return
+    try:
+        tab.locate(action.name).scroll_into_view_if_needed(timeout=tab.timeout_ms)
+    except (ElementNotFoundError, PlaywrightError):
+        return  # the report notes a target outside the screenshot
+
+
 def _parse(raw: Any) -> Action | None:
     try:
         return parse_agent_output(raw)[0]
@@ -221,6 +231,7 @@ class SessionEvaluator:
             if screenshots:
                 started = time.perf_counter()
                 shot = f"shots/{safe_name(session_id)}/{t}.jpg"
+                _bring_into_view(tab, human)
                 shots[shot] = tab.page.screenshot(type="jpeg", quality=60, timeout=tab.timeout_ms)
                 boxes = {"human": _box(tab, human), "agent": _box(tab, agent_action)}
                 timings["screenshot_ms"] = (time.perf_counter() - started) * 1000
