@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from webmimic.errors import BrowserClosedError
+from webmimic.errors import BrowserClosedError, WebmimicError
 from webmimic.simulator import Browser, BrowserConfig, shared_playwright
 from webmimic.simulator import processes
 from webmimic.simulator.driver import driver_users
@@ -139,3 +139,12 @@ def test_browser_from_another_thread_is_refused(wm_browser):
 def test_pid_is_a_chromium(wm_browser):
     with open(f"/proc/{wm_browser.pid}/cmdline", "rb") as f:
         assert b"chrom" in f.read().split(b"\0")[0]
+
+
+def test_headed_without_a_display_says_how_to_get_one(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    browser = Browser(BrowserConfig(headless=False))
+    with pytest.raises(WebmimicError, match="xvfb-run -a"):
+        browser.start()
+    browser.close()

@@ -8,6 +8,8 @@ seconds a new Chromium costs. Every Browser in a thread shares that thread's Pla
 from __future__ import annotations
 
 from dataclasses import dataclass
+import os
+import sys
 import threading
 import time
 from types import TracebackType
@@ -73,6 +75,13 @@ class Browser:
         if self._browser is not None:
             return self
         path = self.config.executable_path or find_chromium(headless=self.config.headless)
+        if not self.config.headless and sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        ):
+            raise WebmimicError(
+                "A headed browser needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set. "
+                "On a machine without one, run the command under a virtual display: xvfb-run -a <command>."
+            )
         self._lease = shared_playwright()
         try:
             pw = self._lease.acquire()
@@ -87,7 +96,7 @@ class Browser:
             self._lease.release()
             self._lease = None
             self._kill_marked()
-            raise WebmimicError(f"Chromium at {path} failed to start: {err.message}") from err
+            raise WebmimicError(f"Chromium at {path} failed to start: {err.message.splitlines()[0]}") from err
         except BaseException:
             self._lease.release()
             self._lease = None
