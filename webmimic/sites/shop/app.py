@@ -18,6 +18,7 @@ from flask import Flask, abort, g, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from webmimic.sites.naming import slugify
+from webmimic.sites.shop import seo
 from webmimic.sites.shop.catalog import Catalog, Product
 from webmimic.sites.shop.search import PRICE_BUCKETS, RATING_FLOORS, SORTS, SearchPage
 from webmimic.sites.shop.state import ADDRESS_FIELDS, Address, CartLine, OrderItem, ShopState, line_keys
@@ -72,6 +73,9 @@ def create_app(catalog: Catalog | None = None, *, seed: int = 0, state: ShopStat
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     categories = catalog.categories()
+    menus = seo.mega_menus(catalog, categories)
+    # Critical CSS: the utility classes the markup uses, inlined in <head> as shops do for first paint.
+    critical_css = (here / "static" / "utilities.css").read_text(encoding="utf-8").strip()
 
     # -- session and shared context ----------------------------------------------------------
     @app.before_request
@@ -84,7 +88,9 @@ def create_app(catalog: Catalog | None = None, *, seed: int = 0, state: ShopStat
     def _cookie(resp: Response) -> Response:
         if getattr(g, "new_sid", False):
             resp.set_cookie(SESSION_COOKIE, g.sid, httponly=True, samesite="Lax", path="/")
-        if not request.path.startswith("/static/"):
+        if request.path.startswith("/img/"):
+            resp.headers["Cache-Control"] = "public, max-age=86400, immutable"
+        elif not request.path.startswith("/static/"):
             resp.headers["Cache-Control"] = "no-store"  # pages depend on the session's state
         return resp
 
@@ -95,12 +101,24 @@ def create_app(catalog: Catalog | None = None, *, seed: int = 0, state: ShopStat
     def _globals() -> dict[str, Any]:
         return {
             "nav_categories": categories,
+            "mega_menus": menus,
+            "critical_css": critical_css,
+            "seo": seo,
+            "base_url": request.url_root,
+            "canonical": canonical(),
+            "image_widths": seo.IMAGE_WIDTHS,
             "cart_count": store.cart_count(g.sid),
             "with_args": lambda **changes: _with(request.path, here_args(), **changes),
             "here": _with(request.path, here_args()),
             "money": lambda x: f"${x:,.2f}",
             "stars": lambda r: "★" * int(round(r)) + "☆" * (5 - int(round(r))),
         }
+
+    def canonical() -> str:
+        """The page's canonical URL: its path, plus the query only where it names the content."""
+        if request.path == "/search" and request.args.get("search_input"):
+            return request.base_url + "?" + urlencode({"search_input": request.args["search_input"]})
+        return request.base_url
 
     def side_bar() -> dict[str, Any] | None:
         """The "added to cart" panel, shown when a redirect after add-to-cart asks for it."""
@@ -175,6 +193,16 @@ def create_app(catalog: Catalog | None = None, *, seed: int = 0, state: ShopStat
         stars = _int(request.args.get("stars"), 0, 0, 5)
         shown = [r for r in p.reviews if not stars or r.stars == stars]
         return render_template("reviews.html", page="reviews", p=p, star_filter=stars, shown=shown)
+
+    @app.get("/img/<slug>.svg")
+    def image(slug: str) -> Response:
+        """Placeholder product photography: a deterministic SVG letter tile at the asked width."""
+        p = catalog.find(slug)
+        if p is None and slug != "logo":
+            abort(404)
+        width = _int(request.args.get("w"), 320, 16, 1280)
+        letter = p.category_name[:1] if p else "s"
+        return Response(seo.placeholder_svg(letter, slug, width), mimetype="image/svg+xml")
 
     @app.get("/api/suggest")
     def suggest() -> Response:
