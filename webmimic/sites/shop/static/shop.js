@@ -48,3 +48,38 @@
     });
   });
 })();
+// Category mega-menus: open after a real pointer rests on a category link (hover intent), or
+// on keyboard focus; close on leaving, Escape, or any press. A click on the link navigates
+// before the menu ever opens.
+(function () {
+  "use strict";
+  var bar = document.querySelector("[data-mega-menu]");
+  if (!bar) return;
+  var timer = 0, open = null;
+  function panel(link) { return document.getElementById(link.getAttribute("aria-controls")); }
+  function close() {
+    clearTimeout(timer);
+    if (open) { panel(open).hidden = true; open.setAttribute("aria-expanded", "false"); open = null; }
+  }
+  function show(link) {
+    if (open === link) return;
+    close();
+    var p = panel(link);
+    if (!p) return;
+    p.hidden = false;
+    link.setAttribute("aria-expanded", "true");
+    open = link;
+  }
+  bar.querySelectorAll("a[aria-controls]").forEach(function (link) {
+    link.addEventListener("mousemove", function (e) {
+      if (open === link || (!e.movementX && !e.movementY)) return;
+      clearTimeout(timer);
+      timer = setTimeout(function () { show(link); }, 350);
+    });
+    link.addEventListener("focus", function () { if (link.matches(":focus-visible")) show(link); });
+  });
+  bar.addEventListener("mouseleave", close);
+  document.addEventListener("pointerdown", function (e) { if (!open || !bar.contains(e.target)) close(); else clearTimeout(timer); }, true);
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+  bar.addEventListener("focusout", function (e) { if (!bar.contains(e.relatedTarget)) close(); });
+})();
