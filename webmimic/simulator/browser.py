@@ -7,6 +7,8 @@ seconds a new Chromium costs. Every Browser in a thread shares that thread's Pla
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 import os
 import sys
@@ -199,22 +201,14 @@ class Tab:
     # -- navigation ------------------------------------------------------------------------
     def goto(self, url: str) -> Observation:
         """Load ``url``, wait until it settles, and observe it."""
-        self._check()
-        deadline = self._deadline()
-        try:
+        with self._loading(f"{url} to load", f"Could not load {url}") as deadline:
             self.page.goto(url, wait_until="load", timeout=self.timeout_ms)
-        except PWTimeout as err:
-            raise ActionTimeoutError(f"Timed out after {self.timeout_ms:.0f} ms waiting for {url} to load.") from err
-        except PWError as err:
-            raise WebmimicError(f"Could not load {url}: {err.message.splitlines()[0]}") from err
         settle(self.page, deadline, "the page loaded by goto")
         return self.observe()
 
     def set_content(self, html: str, url: str | None = None) -> Observation:
         """Show recorded HTML without the network; with ``url`` the page appears at that address."""
-        self._check()
-        deadline = self._deadline()
-        try:
+        with self._loading("the recorded page to load", "Could not show the recorded page") as deadline:
             if url is None:
                 self.page.set_content(html, wait_until="load", timeout=self.timeout_ms)
             else:
@@ -225,12 +219,20 @@ class Tab:
 
                 self.page.route(lambda u: _same_url(u, target), fulfil, times=1)
                 self.page.goto(url, wait_until="load", timeout=self.timeout_ms)
-        except PWTimeout as err:
-            raise ActionTimeoutError(f"Timed out after {self.timeout_ms:.0f} ms waiting for the recorded page to load.") from err
-        except PWError as err:
-            raise WebmimicError(f"Could not show the recorded page: {err.message.splitlines()[0]}") from err
         settle(self.page, deadline, "the recorded page")
         return self.observe()
+
+    @contextmanager
+    def _loading(self, waiting_for: str, failure: str) -> Iterator[float]:
+        """Yield the deadline of a page load; translate Playwright's errors by type."""
+        self._check()
+        deadline = self._deadline()
+        try:
+            yield deadline
+        except PWTimeout as err:
+            raise ActionTimeoutError(f"Timed out after {self.timeout_ms:.0f} ms waiting for {waiting_for}.") from err
+        except PWError as err:
+            raise WebmimicError(f"{failure}: {err.message.splitlines()[0]}") from err
 
     # -- observing and acting --------------------------------------------------------------
     def observe(self, *, measure_raw: bool = False) -> Observation:
