@@ -102,12 +102,20 @@ class HeuristicAgent(Agent):
             if fresh:
                 return _decide("This result looks relevant, so I'll open it.", {"type": "click", "name": fresh[0]})
             return _decide("Nothing here fits what I want, so I'll leave.", {"type": "terminate"})
+        if path.startswith("/product") and "buy_now" in names and self._revisited(path, observation):
+            return _decide("I keep coming back to this one, so I'll buy it now.", {"type": "click", "name": "buy_now"})
         if path.startswith("/product") and queries and can_search:
             return _decide(
                 "I want to compare this with other options, so I'll search again.",
                 {"type": "type_and_submit", "name": "search_input", "text": queries[-1]},
             )
         return _decide("I'm done looking around.", {"type": "terminate"})
+
+    @staticmethod
+    def _revisited(path: str, observation: Mapping[str, Any]) -> bool:
+        """Whether this product page was already seen earlier in the session."""
+        earlier = [entry["url"].split("?", 1)[0] for entry in observation["history"][:-1]]
+        return path in earlier
 
     @staticmethod
     def _query_for(persona: str, names: list[str]) -> str:

@@ -122,10 +122,15 @@ def format_comparison(result: Mapping[str, Any]) -> str:
     for t in result["mcnemar"]:
         stat = f", chi2={t['statistic']:.3f}" if t["statistic"] is not None else ""
         lines.append(f"  {t['a']} vs {t['b_run']}: n={t['n']} b={t['b']} c={t['c']}{stat}, "
-                     f"p={t['p_value']:.4g} ({t['method']})")
+                     f"p{_p_text(t['p_value'])} ({t['method']})")
     return "\n".join(lines) + "\n"
 
 
 def compare_main(run_dirs: Sequence[str], out: TextIO) -> int:
     out.write(format_comparison(compare_runs(run_dirs)))
     return 0
+
+
+def _p_text(p: float) -> str:
+    """``=0.0369``, or ``<1e-300`` where the p-value underflows a float."""
+    return f"={p:.4g}" if p > 0 else "<1e-300"
