@@ -172,3 +172,29 @@ def test_trace_forces_one_worker(sessions_file, tmp_path, capsys):
     assert m["sessions"] == 2
     assert "--workers 1" in capsys.readouterr().err
     assert sorted(p.name for p in (out / "traces").iterdir()) == ["live-a.zip", "live-b.zip"]
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Debian's xvfb (make setup installs it)")
+def test_pause_on_mismatch_shows_the_browser_and_pauses_at_each_mismatch(sessions_file, tmp_path):
+    """Under Xvfb, with Playwright's pause counted instead of waiting for a person."""
+    import subprocess
+    import sys
+    import textwrap
+
+    out = tmp_path / "paused"
+    script = textwrap.dedent(f"""
+        import json
+        from webmimic.evaluation import EvalConfig, run_eval, visual
+        calls = []
+        visual.pause = lambda page: calls.append(page.evaluate("navigator.userAgent"))
+        m = run_eval(EvalConfig("random", {str(sessions_file)!r}, {str(out)!r}, limit=1,
+                                pause_on_mismatch=True, progress=False))
+        print(json.dumps({{"pauses": len(calls), "headless": any("Headless" in ua for ua in calls)}}))
+    """)
+    assert EvalConfig("random", pause_on_mismatch=True).shows_browser
+    result = subprocess.run(["xvfb-run", "-a", sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    records = read_steps(out)
+    assert counts["pauses"] == sum(not r["match"]["exact"] for r in records) > 0
+    assert counts["headless"] is False

@@ -153,7 +153,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--headed", action="store_true", help="show the browser with the human/agent overlay (one worker)")
     p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="delay each browser operation when headed")
-    p.add_argument("--pause-on-mismatch", action="store_true", help="open the Playwright inspector at each mismatch")
+    p.add_argument("--pause-on-mismatch", action="store_true", help="open the Playwright inspector at each mismatch (implies --headed)")
     p.add_argument("--trace", action="store_true", help="save a Playwright trace per session under DIR/traces")
     p.add_argument("--include-first", action="store_true", help="also check each session's first action")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of random agents")

@@ -81,6 +81,11 @@ class EvalConfig:
         """Visual debugging needs the one browser in this process (and a person watching it)."""
         return self.headed or self.pause_on_mismatch or self.trace
 
+    @property
+    def shows_browser(self) -> bool:
+        """Pausing at a mismatch is for looking around the live page, so it implies --headed."""
+        return self.headed or self.pause_on_mismatch
+
 
 # -- names and files ---------------------------------------------------------------------------
 def safe_name(text: str) -> str:
@@ -194,7 +199,8 @@ class SessionEvaluator:
     def __init__(self, config: EvalConfig, sessions: str | Sequence[Session], out_dir: Path):
         self.config = config
         self.out_dir = out_dir
-        browser_config = BrowserConfig(headless=not config.headed, slow_mo_ms=config.slow_mo if config.headed else 0)
+        browser_config = BrowserConfig(headless=not config.shows_browser,
+                                       slow_mo_ms=config.slow_mo if config.shows_browser else 0)
         self.env = ReplayEnv(sessions, browser_config=browser_config, timings=True)
 
     def close(self) -> None:
@@ -235,7 +241,7 @@ class SessionEvaluator:
                 shots[shot] = tab.page.screenshot(type="jpeg", quality=60, timeout=tab.timeout_ms)
                 boxes = {"human": _box(tab, human), "agent": _box(tab, agent_action)}
                 timings["screenshot_ms"] = (time.perf_counter() - started) * 1000
-            if visual is not None and config.headed:
+            if visual is not None and config.shows_browser:
                 visual.show_step(tab.page, human, agent_action)
             obs, _, terminated, _, info = env.step(raw)
             timings["step_ms"] = float(info.get("step_ms", 0.0))

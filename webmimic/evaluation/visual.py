@@ -88,7 +88,7 @@ def pause(page: Page) -> None:
     """Open Playwright's inspector and wait until the person resumes (headed runs only).
 
     In a headless browser Playwright has no window to show, so this would wait forever or do
-    nothing; the runner calls it only for ``--headed --pause-on-mismatch``.
+    nothing; the runner calls it for ``--pause-on-mismatch``, which implies ``--headed``.
     """
     page.pause()
 
