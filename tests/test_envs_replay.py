@@ -105,6 +105,8 @@ def test_step_accepts_dicts_json_and_raw_model_text(env, output):
         ('{"type": "click"}', "name"),
         ('{"type": "click", "name": "search_input", "color": "red"}', "Unexpected action key"),
         (12345, "must be text"),
+        ('{"a": ' + "[" * 20000 + "]" * 20000 + "}", "No JSON action"),  # nested past Python's stack
+        ("x" * 100_000, "at most 65,536"),
     ],
 )
 def test_bad_agent_output_is_reported_not_raised(env, output, fragment):

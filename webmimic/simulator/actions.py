@@ -19,6 +19,8 @@ __all__ = ["Action", "ActionType", "ACTION_TYPES", "parse_action", "parse_agent_
 
 ActionType = Literal["click", "type_and_submit", "terminate"]
 ACTION_TYPES: tuple[str, ...] = ("click", "type_and_submit", "terminate")
+# Longer outputs are refused rather than scanned: one step's rationale and action fit easily.
+MAX_OUTPUT_CHARS = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,7 @@ def _json_objects(text: str):
     while i != -1:
         try:
             obj, end = decoder.raw_decode(text, i)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # not JSON here, or nested past Python's stack
             i = text.find("{", i + 1)
             continue
         if isinstance(obj, dict):
@@ -110,6 +112,11 @@ def parse_agent_output(output: str | Mapping[str, Any] | Action) -> tuple[Action
         return _from_mapping(output)
     if not isinstance(output, str):
         raise ActionParseError(f"Agent output must be text, a dict or an Action, got {type(output).__name__}.")
+    if len(output) > MAX_OUTPUT_CHARS:
+        raise ActionParseError(
+            f"Agent output is {len(output):,} characters; at most {MAX_OUTPUT_CHARS:,} are parsed. "
+            "Keep the rationale short and end with the action JSON."
+        )
     last_error: ActionParseError | None = None
     for obj in _json_objects(output):
         if "action" in obj or "type" in obj:
