@@ -138,6 +138,13 @@ def test_malformed_json_names_line_and_column(tmp_path):
     assert info.value.line == 2 and "bad.jsonl:2" in str(info.value) and "column" in str(info.value)
 
 
+def test_json_nested_past_the_stack_is_an_error_not_a_crash(tmp_path):
+    path = write_lines(tmp_path / "bad.jsonl", [live_dict("a"), '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"])
+    with pytest.raises(DataFormatError, match="nested too deeply") as info:
+        read_sessions(path)
+    assert info.value.line == 2
+
+
 def test_wrong_format_version_lists_supported(tmp_path):
     d = live_dict()
     d["format"] = "webmimic.session/9"

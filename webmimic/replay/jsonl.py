@@ -40,3 +40,5 @@ def json_lines(fh: io.TextIOBase) -> Iterator[JsonLine]:
             yield JsonLine(number, json.loads(text))
         except json.JSONDecodeError as err:
             yield JsonLine(number, error=err)
+        except RecursionError:
+            yield JsonLine(number, error=json.JSONDecodeError("nested too deeply to read", text, 0))
