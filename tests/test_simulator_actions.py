@@ -12,7 +12,7 @@ from webmimic.errors import (
     ElementNotFoundError,
     ElementNotInteractableError,
 )
-from webmimic.simulator import Action, Browser, BrowserConfig
+from webmimic.simulator import Action, Browser, BrowserConfig, processes
 
 
 @pytest.fixture
@@ -179,3 +179,16 @@ def test_click_scrolls_to_an_element_below_the_fold(wm_tab):
     wm_tab.set_content(COVERED.replace('<div id="panel"', '<div hidden id="panel"'))
     assert wm_tab.act(Action.click("far_below")).title == "clicked far"
     assert wm_tab.act(Action.click("top")).title == "clicked top"
+
+
+def test_a_script_that_hangs_the_page_is_a_timeout_not_a_hang(playwright):
+    with Browser(BrowserConfig(timeout_ms=800)) as browser, browser.new_tab() as tab:
+        pid = browser.pid
+        tab.set_content('<button onclick="while (true) {}">Freeze</button>')
+        start = time.monotonic()
+        with pytest.raises(ActionTimeoutError):
+            tab.act(Action.click("freeze"))
+        with pytest.raises(ActionTimeoutError, match="did not answer"):
+            tab.observe()
+        assert time.monotonic() - start < 3 * 0.8 + 1
+    assert pid is not None and not processes.alive(pid)  # closing still ends Chromium

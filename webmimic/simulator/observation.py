@@ -63,12 +63,23 @@ def _ms_left(deadline: float) -> float:
 
 
 def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) -> Any:
-    """Run one op of simplify.js, retrying once the page finished a navigation in progress."""
+    """Run one op of simplify.js, bounded by ``deadline`` even if a script hangs the page.
+
+    ``wait_for_function`` (not ``evaluate``) because Playwright enforces its timeout outside the
+    page; every op returns a truthy value, so the first call answers. A navigation that
+    replaces the document mid-call is waited for, then the op runs again.
+    """
     while True:
+        left = _ms_left(deadline)
+        if left < 1:
+            raise ActionTimeoutError(f"Timed out before the page could be read while {what}.")
         try:
-            return page.evaluate(script(), request)
+            handle = page.wait_for_function(script(), arg=request, timeout=left)
+        except PWTimeout as err:
+            raise ActionTimeoutError(
+                f"The page did not answer within {left:.0f} ms while {what}: a script on it may be stuck."
+            ) from err
         except PWError as err:
-            # A navigation replaced the document under the evaluation: wait for the new one.
             left = _ms_left(deadline)
             if left <= 1 or page.is_closed():
                 raise WebmimicError(f"Could not read the page while {what}: {err.message.splitlines()[0]}") from err
@@ -76,6 +87,11 @@ def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) ->
                 page.wait_for_load_state("load", timeout=left)
             except PWTimeout as err2:
                 raise ActionTimeoutError(f"Timed out waiting for the page to load while {what}.") from err2
+            continue
+        try:
+            return handle.json_value()
+        finally:
+            handle.dispose()
 
 
 def observe_page(page: Page, deadline: float, *, measure_raw: bool = False) -> Observation:
@@ -108,20 +124,30 @@ def settle(page: Page, deadline: float, what: str) -> None:
 
 def _quiet_frame(page: Page, deadline: float, what: str) -> bool:
     """Wait frame by frame until one passes without DOM mutations; False if a navigation intervened."""
+    mutating = (
+        f"Timed out waiting for the DOM to stop changing after {what}: it was still mutating "
+        "every animation frame when the time ran out."
+    )
+    changed = False
     while True:
         left = _ms_left(deadline)
         if left < 1:
-            raise ActionTimeoutError(
-                f"Timed out waiting for the DOM to stop changing after {what}: it was still mutating "
-                "every animation frame when the time ran out."
-            )
+            raise ActionTimeoutError(mutating)
         try:
-            if page.evaluate(script(), {"op": "quiet"}):
-                return True
+            handle = page.wait_for_function(script(), arg={"op": "quiet"}, timeout=left)
+        except PWTimeout as err:
+            stuck = f"The page did not answer within {left:.0f} ms after {what}: a script on it may be stuck."
+            raise ActionTimeoutError(mutating if changed else stuck) from err
         except PWError:
             if page.is_closed():
                 raise
             return False  # the document was replaced mid-wait (a late navigation): wait for it too
+        try:
+            if handle.json_value()["quiet"]:
+                return True
+            changed = True
+        finally:
+            handle.dispose()
 
 
 def simplify_html(html: str, *, browser: "Browser | None" = None, url: str | None = None) -> str:

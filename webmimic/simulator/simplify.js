@@ -2,7 +2,7 @@
 // names every interactive element. Evaluated by Playwright as one function taking a request:
 //   {op: "observe", raw: bool}  -> {url, title, html, names, rawBytes}
 //   {op: "resolve", name}       -> facts about the element carrying that name (for acting)
-//   {op: "quiet"}               -> (promise) true if the next animation frame came with no DOM change
+//   {op: "quiet"}               -> (promise) {quiet}: did the next animation frame come with no DOM change
 // Names are marked on the live elements as data-wm-name so Playwright can find them by CSS.
 (req) => {
   const W = window.__webmimic || (window.__webmimic = {
@@ -32,7 +32,7 @@
     const before = W.muts;
     return new Promise((resolve) => {
       let done = false;
-      const finish = () => { if (!done) { done = true; resolve(W.muts === before); } };
+      const finish = () => { if (!done) { done = true; resolve({quiet: W.muts === before}); } };
       requestAnimationFrame(finish);
       setTimeout(finish, 100);
     });
