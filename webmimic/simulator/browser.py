@@ -203,8 +203,7 @@ class Tab:
         """Load ``url``, wait until it settles, and observe it."""
         with self._loading(f"{url} to load", f"Could not load {url}") as deadline:
             self.page.goto(url, wait_until="load", timeout=self.timeout_ms)
-        settle(self.page, deadline, "the page loaded by goto")
-        return self.observe()
+        return self._observed(settle(self.page, deadline, "the page loaded by goto"))
 
     def set_content(self, html: str, url: str | None = None) -> Observation:
         """Show recorded HTML without the network; with ``url`` the page appears at that address."""
@@ -219,8 +218,7 @@ class Tab:
 
                 self.page.route(lambda u: _same_url(u, target), fulfil, times=1)
                 self.page.goto(url, wait_until="load", timeout=self.timeout_ms)
-        settle(self.page, deadline, "the recorded page")
-        return self.observe()
+        return self._observed(settle(self.page, deadline, "the recorded page"))
 
     @contextmanager
     def _loading(self, waiting_for: str, failure: str) -> Iterator[float]:
@@ -238,7 +236,9 @@ class Tab:
     def observe(self, *, measure_raw: bool = False) -> Observation:
         """The simplified HTML and names of the live page (also marks names in the DOM)."""
         self._check()
-        obs = observe_page(self.page, self._deadline(), measure_raw=measure_raw)
+        return self._observed(observe_page(self.page, self._deadline(), measure_raw=measure_raw))
+
+    def _observed(self, obs: Observation) -> Observation:
         self.last_observation = obs
         return obs
 
@@ -247,8 +247,8 @@ class Tab:
         self._check()
         from webmimic.simulator.execute import perform
 
-        perform(self, action)
-        return self.observe()
+        settled = perform(self, action)
+        return self._observed(settled) if settled is not None else self.observe()
 
     def locate(self, name: str) -> Locator:
         """The Playwright Locator of the element carrying ``name`` (ElementNotFoundError if none)."""

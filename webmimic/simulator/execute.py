@@ -27,6 +27,7 @@ from webmimic.simulator.observation import evaluate, settle
 
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Tab
+    from webmimic.simulator.observation import Observation
 
 __all__ = ["perform", "resolve"]
 
@@ -54,11 +55,12 @@ def resolve(tab: "Tab", name: str, deadline: float | None = None, *, click: bool
     return info
 
 
-def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> None:
-    """Do ``action`` on the tab's page and wait until the page settles (bounded by timeout_ms)."""
+def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> "Observation | None":
+    """Do ``action`` on the tab's page, wait until the page settles (bounded by timeout_ms) and
+    return its observation; None for terminate, which does nothing."""
     act = parse_action(action)
     if act.type == "terminate":
-        return
+        return None
     assert act.name is not None
     deadline = time.monotonic() + tab.timeout_ms / 1000
     name = act.name
@@ -113,4 +115,4 @@ def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> None:
         raise ElementNotInteractableError(
             name, f"the browser could not {verb} it ({err.message.splitlines()[0]})."
         ) from err
-    settle(page, deadline, f"the {act.type} on {name!r}")
+    return settle(page, deadline, f"the {act.type} on {name!r}")

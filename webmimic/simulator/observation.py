@@ -94,8 +94,7 @@ def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) ->
             handle.dispose()
 
 
-def observe_page(page: Page, deadline: float, *, measure_raw: bool = False) -> Observation:
-    data = evaluate(page, {"op": "observe", "raw": measure_raw}, deadline, "observing it")
+def _observation(data: dict[str, Any]) -> Observation:
     return Observation(
         url=data["url"],
         title=data["title"],
@@ -105,49 +104,36 @@ def observe_page(page: Page, deadline: float, *, measure_raw: bool = False) -> O
     )
 
 
-def settle(page: Page, deadline: float, what: str) -> None:
-    """Wait until ``what`` reached the load event and a frame passed without DOM mutations.
+def observe_page(page: Page, deadline: float, *, measure_raw: bool = False) -> Observation:
+    return _observation(evaluate(page, {"op": "observe", "raw": measure_raw}, deadline, "observing it"))
+
+
+# The page is given this much less than the deadline to settle, so that it answers (quiet or
+# not) before Playwright's own timeout, which only fires for a page that no longer answers.
+_ANSWER_MARGIN_MS = 50
+
+
+def settle(page: Page, deadline: float, what: str) -> Observation:
+    """Wait until ``what`` reached the load event and a frame passed without DOM mutations;
+    return the observation of the settled page.
 
     Raises ActionTimeoutError naming the condition that did not come true before ``deadline``.
     """
-    while True:
-        left = _ms_left(deadline)
-        if left < 1:
-            raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading.")
-        try:
-            page.wait_for_load_state("load", timeout=left)
-        except PWTimeout as err:
-            raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading (load event).") from err
-        if _quiet_frame(page, deadline, what):
-            return
-
-
-def _quiet_frame(page: Page, deadline: float, what: str) -> bool:
-    """Wait frame by frame until one passes without DOM mutations; False if a navigation intervened."""
-    mutating = (
-        f"Timed out waiting for the DOM to stop changing after {what}: it was still mutating "
-        "every animation frame when the time ran out."
-    )
-    changed = False
-    while True:
-        left = _ms_left(deadline)
-        if left < 1:
-            raise ActionTimeoutError(mutating)
-        try:
-            handle = page.wait_for_function(script(), arg={"op": "quiet"}, timeout=left)
-        except PWTimeout as err:
-            stuck = f"The page did not answer within {left:.0f} ms after {what}: a script on it may be stuck."
-            raise ActionTimeoutError(mutating if changed else stuck) from err
-        except PWError:
-            if page.is_closed():
-                raise
-            return False  # the document was replaced mid-wait (a late navigation): wait for it too
-        try:
-            if handle.json_value()["quiet"]:
-                return True
-            changed = True
-        finally:
-            handle.dispose()
+    left = _ms_left(deadline)
+    if left < 1:
+        raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading.")
+    try:
+        page.wait_for_load_state("load", timeout=left)
+    except PWTimeout as err:
+        raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading (load event).") from err
+    budget = max(_ms_left(deadline) - _ANSWER_MARGIN_MS, 1)
+    data = evaluate(page, {"op": "settle", "budget": budget}, deadline, f"waiting for {what} to settle")
+    if not data["quiet"]:
+        raise ActionTimeoutError(
+            f"Timed out waiting for the DOM to stop changing after {what}: it was still mutating "
+            "every animation frame when the time ran out."
+        )
+    return _observation(data)
 
 
 def simplify_html(html: str, *, browser: "Browser | None" = None, url: str | None = None) -> str:

@@ -2,7 +2,8 @@
 // names every interactive element. Evaluated by Playwright as one function taking a request:
 //   {op: "observe", raw: bool}  -> {url, title, html, names, rawBytes}
 //   {op: "resolve", name}       -> facts about the element carrying that name (for acting)
-//   {op: "quiet"}               -> (promise) {quiet}: did the next animation frame come with no DOM change
+//   {op: "settle", budget: ms}  -> (promise) once an animation frame passes with no DOM change:
+//                                  {quiet: true, ...observe}; {quiet: false} if budget ran out first
 // Names are marked on the live elements as data-wm-name so Playwright can find them by CSS.
 (req) => {
   const W = window.__webmimic || (window.__webmimic = {
@@ -25,18 +26,6 @@
     W.observer.observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
   }
   watch(document);
-
-  if (req.op === "quiet") {
-    // Resolves after the next frame (or 100 ms, where a hidden window gets no frames) with
-    // whether the DOM stayed unchanged meanwhile: one round trip per frame waited.
-    const before = W.muts;
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = () => { if (!done) { done = true; resolve({quiet: W.muts === before}); } };
-      requestAnimationFrame(finish);
-      setTimeout(finish, 100);
-    });
-  }
 
   // ---------------------------------------------------------------- slugs
   // Identical to webmimic.sites.naming.slugify: NFKD, drop combining marks, lower-case, each
@@ -432,6 +421,29 @@
   }
 
   if (req.op === "observe") return observe();
+
+  if (req.op === "settle") {
+    // Wait frame by frame (or 100 ms where a hidden window gets no frames) until one passes
+    // with the DOM unchanged, then observe: one round trip for settling and observing. The
+    // first frame starts after the tasks already queued (an action's setTimeout(0) work).
+    const until = performance.now() + req.budget;
+    return new Promise((resolve) => {
+      const next = () => {
+        const before = W.muts;
+        let done = false;
+        const check = () => {
+          if (done) return;
+          done = true;
+          if (W.muts === before) resolve(Object.assign({quiet: true}, observe()));
+          else if (performance.now() >= until) resolve({quiet: false});
+          else next();
+        };
+        requestAnimationFrame(check);
+        setTimeout(check, 100);
+      };
+      setTimeout(next, 0);
+    });
+  }
 
   if (req.op === "resolve") {
     if (!fresh()) { run(); W.namedAt = W.muts; }
