@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 import shutil
 
+from webmimic.evaluation.visual import describe
 from webmimic.evaluation.runner import MANIFEST_FILE, EvalConfig, SessionResult, run_eval
 from webmimic.simulator import Action, Browser, BrowserConfig, Observation
 from webmimic.sites import get_site
@@ -23,10 +24,7 @@ HEADLINE = ("exact_match", "exact_match_micro", "action_type_macro_f1", "element
 
 
 def _describe(action: dict | None) -> str:
-    if action is None:
-        return "(no valid action)"
-    text = f' "{action["text"]}"' if "text" in action else ""
-    return f'{action["type"]} {action.get("name", "")}{text}'.strip()
+    return describe(Action.from_dict(action) if action is not None else None)
 
 
 def _print_session(result: SessionResult) -> None:

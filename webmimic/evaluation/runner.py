@@ -27,6 +27,7 @@ import time
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator
 
 from webmimic.agents.base import make_agent
 from webmimic.envs.replay_env import ReplayEnv
@@ -162,28 +163,26 @@ def _session_seed(seed: int, session_id: str) -> int:
     return int(hashlib.sha256(f"{seed}:{session_id}".encode()).hexdigest()[:8], 16)
 
 
-def _box(tab: Tab, action: Action | None) -> list[float] | None:
+def _target(tab: Tab, action: Action | None) -> Locator | None:
+    """The element an action names, or None (terminate, unparseable, or not on the page)."""
     if action is None or action.name is None:
         return None
     try:
-        box = tab.locate(action.name).bounding_box(timeout=tab.timeout_ms)
+        return tab.locate(action.name)
     except ElementNotFoundError:
         return None
+
+
+def _box(target: Locator | None, timeout_ms: float) -> list[float] | None:
+    if target is None:
+        return None
+    try:
+        box = target.bounding_box(timeout=timeout_ms)
     except PlaywrightError:
         return None  # detached or timed out: the report just shows no box
     if box is None:
         return None
     return [round(box["x"], 1), round(box["y"], 1), round(box["width"], 1), round(box["height"], 1)]
-
-
-def _bring_into_view(tab: Tab, action: Action | None) -> None:
-    """Scroll so the human's target shows in the screenshot (scrolling changes no observation)."""
-    if action is None or action.name is None:
-        return
-    try:
-        tab.locate(action.name).scroll_into_view_if_needed(timeout=tab.timeout_ms)
-    except (ElementNotFoundError, PlaywrightError):
-        return  # the report notes a target outside the screenshot
 
 
 def _parse(raw: Any) -> Action | None:
@@ -237,9 +236,15 @@ class SessionEvaluator:
             if screenshots:
                 started = time.perf_counter()
                 shot = f"shots/{safe_name(session_id)}/{t}.jpg"
-                _bring_into_view(tab, human)
+                human_target = _target(tab, human)
+                if human_target is not None:  # scroll it into the screenshot (changes no observation)
+                    try:
+                        human_target.scroll_into_view_if_needed(timeout=tab.timeout_ms)
+                    except PlaywrightError:
+                        pass  # the report notes a target outside the screenshot
                 shots[shot] = tab.page.screenshot(type="jpeg", quality=60, timeout=tab.timeout_ms)
-                boxes = {"human": _box(tab, human), "agent": _box(tab, agent_action)}
+                boxes = {"human": _box(human_target, tab.timeout_ms),
+                         "agent": _box(_target(tab, agent_action), tab.timeout_ms)}
                 timings["screenshot_ms"] = (time.perf_counter() - started) * 1000
             if visual is not None and config.shows_browser:
                 visual.show_step(tab.page, human, agent_action)

@@ -27,6 +27,7 @@ from webmimic.simulator import processes
 from webmimic.simulator.actions import Action
 from webmimic.simulator.chromium import LAUNCH_ARGS, find_chromium
 from webmimic.simulator.driver import PlaywrightLease, shared_playwright
+from webmimic.simulator.execute import css_for, perform, resolve
 from webmimic.simulator.observation import Observation, observe_page, settle
 
 __all__ = ["BrowserConfig", "Browser", "Tab", "shared_playwright"]
@@ -131,7 +132,9 @@ class Browser:
                 self._lease = None
             left = processes.wait_gone(tree, timeout_s=5.0)
             processes.kill(left)
-            processes.wait_gone(left, timeout_s=2.0)
+            # A killed process can take seconds to finish exiting on a loaded machine (tearing
+            # down a large address space); wait_gone returns as soon as it has.
+            processes.wait_gone(left, timeout_s=10.0)
 
     def _kill_marked(self) -> None:
         for pid in processes.find_marked_pids(self._marker):
@@ -245,18 +248,14 @@ class Tab:
     def act(self, action: Action | Mapping[str, Any] | str) -> Observation:
         """Carry out one paper-format action like a person would; return the new observation."""
         self._check()
-        from webmimic.simulator.execute import perform
-
         settled = perform(self, action)
         return self._observed(settled) if settled is not None else self.observe()
 
     def locate(self, name: str) -> Locator:
         """The Playwright Locator of the element carrying ``name`` (ElementNotFoundError if none)."""
         self._check()
-        from webmimic.simulator.execute import resolve
-
         resolve(self, name)
-        return self.page.locator(_css(name))
+        return self.page.locator(css_for(name))
 
     def screenshot(self, *, full_page: bool = False) -> bytes:
         """A PNG of the viewport (or the whole page)."""
@@ -284,10 +283,6 @@ class Tab:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def _css(name: str) -> str:
-    return f'[data-wm-name="{name}"]'
 
 
 def _same_url(a: str, b: str) -> bool:

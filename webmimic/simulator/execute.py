@@ -9,7 +9,6 @@ type; their text only goes into the message.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -24,17 +23,16 @@ from webmimic.errors import (
 )
 from webmimic.simulator.actions import Action, parse_action
 from webmimic.simulator.observation import evaluate, settle
+from webmimic.sites.naming import is_valid_name
 
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Tab
     from webmimic.simulator.observation import Observation
 
-__all__ = ["perform", "resolve"]
+__all__ = ["perform", "resolve", "css_for"]
 
-_PAPER_NAME = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
-
-
-def _css(name: str) -> str:
+def css_for(name: str) -> str:
+    """The CSS selector of the element simplify.js marked with ``name``."""
     return f'[data-wm-name="{name}"]'
 
 
@@ -42,7 +40,7 @@ def resolve(tab: "Tab", name: str, deadline: float | None = None, *, click: bool
     """Facts about the element named ``name``; raises if there is none or it is not rendered."""
     if deadline is None:
         deadline = time.monotonic() + tab.timeout_ms / 1000
-    if not _PAPER_NAME.match(name):
+    if not is_valid_name(name):
         names = tab.last_observation.names if tab.last_observation else ()
         raise ElementNotFoundError(name, names)
     info = evaluate(tab.page, {"op": "resolve", "name": name, "click": click}, deadline, f"looking for {name!r}")
@@ -81,10 +79,10 @@ def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> "Observatio
             if info["tag"] == "option":
                 if info.get("selectDisabled") or not info.get("selectName"):
                     raise ElementNotInteractableError(name, "its <select> is disabled or not rendered.")
-                page.locator(_css(info["selectName"])).select_option(index=info["index"], timeout=left())
+                page.locator(css_for(info["selectName"])).select_option(index=info["index"], timeout=left())
             elif info["tag"] == "select":
                 # A click on a <select> only opens it; focusing avoids a native popup in headed mode.
-                page.locator(_css(name)).focus(timeout=left())
+                page.locator(css_for(name)).focus(timeout=left())
             else:
                 if not info["sized"]:
                     raise ElementNotInteractableError(name, "it has no size on screen, so it cannot be clicked.")
@@ -92,7 +90,7 @@ def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> "Observatio
                     raise ElementNotInteractableError(name, f"it is covered by {info['coveredBy']}; close that first.")
                 # resolve() checked what Playwright's actionability checks would wait for (rendered,
                 # enabled, sized, not covered), so the click goes straight to the element's point.
-                page.locator(_css(name)).click(timeout=left(), force=True, position=info["point"])
+                page.locator(css_for(name)).click(timeout=left(), force=True, position=info["point"])
         else:
             if not info["editable"]:
                 kind = f"<{info['tag']}{' type=' + info['type'] if info['type'] else ''}>"
@@ -101,7 +99,7 @@ def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> "Observatio
                 )
             if info["readonly"]:
                 raise ElementNotInteractableError(name, "it is read-only.")
-            locator = page.locator(_css(name))
+            locator = page.locator(css_for(name))
             locator.fill(act.text or "", timeout=left())
             locator.press("Enter", timeout=left())
     except PWTimeout as err:
