@@ -41,7 +41,7 @@ bench: setup
 
 # Regenerate the bundled synthetic sessions (train/test split by persona); same seed, same bytes.
 data: setup
-	$(BIN)/python -m webmimic.replay.generate --sessions 1000 --seed 0 --out-dir webmimic/replay/data --workers 2
+	$(BIN)/python -m webmimic.shoppers.generate --sessions 1000 --seed 0 --out-dir webmimic/replay/data --workers 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -10,6 +10,8 @@ new observation), next to a peer: the same clicks done with bare Playwright.
 
 from __future__ import annotations
 
+from webmimic.core.actions import parse_action
+
 import argparse
 from statistics import median
 import time
@@ -34,7 +36,7 @@ def _time_clicks(tab: Tab, first: str, second: str, repeats: int) -> float:
     for i in range(repeats):
         name = first if i % 2 == 0 else second
         start = time.perf_counter()
-        tab.act({"type": "click", "name": name})
+        tab.act(parse_action({"type": "click", "name": name}))
         times.append(time.perf_counter() - start)
     return median(times) * 1000
 
@@ -65,11 +67,11 @@ def main() -> None:
         home = tab.goto(base + "/")
         results = tab.goto(f"{base}/search?search_input={quote('headphones')}")
         product_link = next(name for name in results.names if name.endswith(".view_product"))
-        product = tab.act({"type": "click", "name": product_link})
+        product = tab.act(parse_action({"type": "click", "name": product_link}))
         product_url = product.url
         add = next((name for name in product.names if name == "add_to_cart"), None)
         if add:
-            tab.act({"type": "click", "name": add})
+            tab.act(parse_action({"type": "click", "name": add}))
         cart = tab.goto(base + "/cart")
         pagination = [name for name in results.names if name.startswith("pagination.")]
 

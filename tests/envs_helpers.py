@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from webmimic.envs.runtime import site_relative
 from webmimic.replay.session import Session, Step
-from webmimic.simulator import Action, Browser
+from webmimic.core.actions import Action
+from webmimic.simulator import Browser
 from webmimic.sites.server import SiteServer
 
 __all__ = ["live_session"]
@@ -21,7 +21,7 @@ def live_session(browser: Browser, server: SiteServer, session_id: str = "live-1
 
         def do(action: Action) -> None:
             nonlocal obs
-            steps.append(Step(action=action, url=site_relative(obs.url, server.url),
+            steps.append(Step(action=action, url=server.relative(obs.url),
                               timestamp=f"2025-01-01T00:00:{len(steps):02d}+00:00", page=obs.html))
             if action.type != "terminate":
                 obs = tab.act(action)

@@ -8,7 +8,7 @@ import pytest
 
 from webmimic.agents.base import make_agent
 from webmimic.agents.baselines import HeuristicAgent, RandomAgent, page_names
-from webmimic.simulator.actions import parse_agent_output
+from webmimic.core.actions import parse_agent_output
 
 HOME = ('<body><input name="search_input"><button name="search_button">Search</button>'
         '<a name="nav_bar.categories.laptops">Laptops</a><a name="nav_bar.categories.yoga_mats">Yoga Mats</a></body>')

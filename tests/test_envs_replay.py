@@ -11,10 +11,10 @@ import pytest
 
 from webmimic.agents.baselines import OracleAgent, RandomAgent
 from webmimic.envs.replay_env import ReplayEnv
-from webmimic.errors import ReplayDivergenceError
+from webmimic.core.errors import ReplayDivergenceError
 from webmimic.replay.opera import import_opera
 from webmimic.replay.session import read_sessions, write_sessions
-from webmimic.simulator import Action
+from webmimic.core.actions import Action
 
 from envs_helpers import live_session
 from opera_rows import make_opera_rows, shuffled, write_jsonl, write_parquet

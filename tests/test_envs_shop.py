@@ -6,7 +6,7 @@ import gymnasium as gym
 from gymnasium.utils.env_checker import check_env
 import pytest
 
-from webmimic.envs.intent import Intent, rate_purchase
+from webmimic.sites.shop.intent import Intent, rate_purchase
 from webmimic.envs.shop_env import ShopEnv
 from webmimic.sites.shop.catalog import Catalog
 
@@ -38,7 +38,7 @@ def _buy(env, intent: Intent, option_value: str | None):
     obs, *_ = env.step({"type": "click", "name": f"search_results.{product.slug}.view_product"})
     if option_value is not None:
         (name, _), = intent.options.items()
-        from webmimic.sites.naming import slugify
+        from webmimic.core.names import slugify
 
         obs, *_ = env.step({"type": "click", "name": f"product_options.{slugify(name)}.{slugify(option_value)}"})
     return env.step({"type": "click", "name": "buy_now"})

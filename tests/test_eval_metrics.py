@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from webmimic.errors import WebmimicError
+from webmimic.core.errors import WebmimicError
 from webmimic.evaluation import compare_runs, compute_metrics, mcnemar
 from webmimic.evaluation.compare import format_comparison
 from webmimic.evaluation.metrics import operation_tokens, token_f1
-from webmimic.replay.match import compare_actions
-from webmimic.simulator import Action
+from webmimic.core.match import compare_actions
+from webmimic.core.actions import Action
 
 
 def rec(session, step, human, agent, *, click_type=None, last=False, outcome="terminate"):

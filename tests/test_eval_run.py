@@ -184,9 +184,10 @@ def test_pause_on_mismatch_shows_the_browser_and_pauses_at_each_mismatch(session
     out = tmp_path / "paused"
     script = textwrap.dedent(f"""
         import json
-        from webmimic.evaluation import EvalConfig, run_eval, visual
+        from webmimic.evaluation import EvalConfig, run_eval
+        from webmimic.simulator import Tab
         calls = []
-        visual.pause = lambda page: calls.append(page.evaluate("navigator.userAgent"))
+        Tab.pause = lambda tab: calls.append(tab.page.evaluate("navigator.userAgent"))
         m = run_eval(EvalConfig("random", {str(sessions_file)!r}, {str(out)!r}, limit=1,
                                 pause_on_mismatch=True, progress=False))
         print(json.dumps({{"pauses": len(calls), "headless": any("Headless" in ua for ua in calls)}}))

@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from webmimic.replay.generate import generate_sessions, stats
-from webmimic.replay.personas import make_personas, held_out_persona_ids, traits_of
+from webmimic.shoppers.generate import generate_sessions, stats
+from webmimic.shoppers.personas import make_personas, held_out_persona_ids, traits_of
 from webmimic.replay.session import read_sessions, validate_session, write_sessions
-from webmimic.replay.shopper import Shopper, click_type, relative_url
+from webmimic.shoppers.shopper import Shopper, click_type, relative_url
 from webmimic.simulator.observation import Observation
 from webmimic.sites import get_site
 
@@ -53,7 +53,7 @@ def test_sessions_are_valid_and_shaped_like_the_data(four):
     for i, s in enumerate(four):
         assert validate_session(s, purchase_names=PURCHASE) == []
         assert s.source == "synthetic" and s.site == "shop" and s.start_url == "/"
-        assert dict(s.meta) == {"generator": "webmimic.replay.generate", "seed": 11, "index": i}
+        assert dict(s.meta) == {"generator": "webmimic.shoppers.generate", "seed": 11, "index": i}
         assert s.persona is not None and s.persona.fields["synthetic"] is True
         first = s.steps[0]
         assert first.action.type == "type_and_submit" and first.action.name == "search_input" and first.url == "/"

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from webmimic.replay.bundled import bundled_sessions_path
-from webmimic.replay.generate import generate_sessions
-from webmimic.replay.personas import make_personas, held_out_persona_ids
+from webmimic.shoppers.generate import generate_sessions
+from webmimic.shoppers.personas import make_personas, held_out_persona_ids
 from webmimic.replay.session import read_sessions
 from webmimic.sites import get_site
 

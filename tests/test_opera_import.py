@@ -8,10 +8,10 @@ import os
 
 import pytest
 
-from webmimic.errors import DataFormatError
+from webmimic.core.errors import DataFormatError
 from webmimic.replay.opera import import_opera, import_opera_main
 from webmimic.replay.session import find_session, read_sessions, validate_files
-from webmimic.simulator.actions import Action
+from webmimic.core.actions import Action
 
 from opera_rows import (
     OPERA_COLUMNS,

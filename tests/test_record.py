@@ -10,12 +10,34 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page
 
-from webmimic.errors import WebmimicError
-from webmimic.replay.record import record_session, wait_until_observed
+from webmimic.core.errors import WebmimicError
+from webmimic.replay.record import record_session
+from webmimic.simulator import Tab
+from webmimic.simulator.capture import Capture
 from webmimic.replay.session import Session, read_sessions, validate_session
 from webmimic.sites import get_site
 
 PRODUCT = "search_results.aurio_wireless_gaming_headphones.view_product"
+
+
+_CAPTURES: dict[Page, Capture] = {}
+
+
+def driving(drive: Callable[[Page], None]) -> Callable[[Tab, Capture], None]:
+    """The recorder's on_ready for a function that plays the person on the page."""
+
+    def on_ready(tab: Tab, capture: Capture) -> None:
+        _CAPTURES[tab.page] = capture
+        try:
+            drive(tab.page)
+        finally:
+            del _CAPTURES[tab.page]
+
+    return on_ready
+
+
+def wait_until_observed(page: Page) -> None:
+    _CAPTURES[page].wait_until_observed()
 
 
 def css(name: str) -> str:
@@ -59,7 +81,7 @@ def buy(page: Page) -> None:
 
 def record(tmp_path: Path, wm_browser, drive: Callable[[Page], None], **kw) -> tuple[Session, Path]:
     out = tmp_path / "rec.jsonl"
-    session = record_session(output=str(out), browser=wm_browser, headless=True, on_ready=drive, **kw)
+    session = record_session(output=str(out), browser=wm_browser, headless=True, on_ready=driving(drive), **kw)
     return session, out
 
 
@@ -157,14 +179,14 @@ def test_append_to_existing_file(browsed, tmp_path, wm_browser):
         click(page, "nav_bar.categories.laptops")
         page.close()
 
-    second = record_session(output=str(out), browser=wm_browser, on_ready=leave, session_id="b2")
+    second = record_session(output=str(out), browser=wm_browser, on_ready=driving(leave), session_id="b2")
     assert [s.id for s in read_sessions(out)] == ["b1", "b2"]
     assert [s.action.to_dict() for s in second.steps] == [
         {"type": "click", "name": "nav_bar.categories.laptops"}, {"type": "terminate"},
     ]
     assert second.persona is None
     with pytest.raises(WebmimicError, match="already holds"):
-        record_session(output=str(out), browser=wm_browser, on_ready=lambda p: p.close(), session_id="b2")
+        record_session(output=str(out), browser=wm_browser, on_ready=driving(lambda p: p.close()), session_id="b2")
     assert len(read_sessions(out)) == 2
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from PIL import Image
 import pytest
 
-from webmimic.errors import DataFormatError
+from webmimic.core.errors import DataFormatError
 from webmimic.evaluation.report import load_run, write_report
-from webmimic.simulator import Action
+from webmimic.core.actions import Action
 
 EVIL = "<script>window.pwned = 1</script>"
 

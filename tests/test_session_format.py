@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from webmimic.errors import DataFormatError
+from webmimic.core.errors import DataFormatError
 from webmimic.replay.session import (
     FORMAT,
     Persona,
@@ -21,7 +21,7 @@ from webmimic.replay.session import (
     validate_files,
     write_sessions,
 )
-from webmimic.simulator.actions import Action
+from webmimic.core.actions import Action
 
 
 def live_dict(sid: str = "live-1", outcome: str = "purchase") -> dict:
@@ -418,7 +418,7 @@ def test_purchase_name_may_be_a_dotted_suffix(tmp_path):
 
 
 def test_unknown_site_is_reported(tmp_path):
-    from webmimic.errors import SiteError
+    from webmimic.core.errors import SiteError
 
     def names(site):
         raise SiteError(f"no site {site!r}")

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from bs4 import BeautifulSoup
 import pytest
 
-from webmimic.sites.naming import is_valid_name
+from webmimic.core.names import is_valid_name
 from webmimic.sites.shop.app import SESSION_COOKIE, create_app
 from webmimic.sites.shop.catalog import Catalog
 
@@ -174,7 +174,7 @@ def test_product_page_controls(client, catalog: Catalog) -> None:
             f"breadcrumbs.{p.category}"} <= set(found)
     assert [o.text for o in page.find("select", attrs={"name": "quantity"}).find_all("option")] == [str(i) for i in range(1, 11)]
     second = p.options["color"][1]
-    from webmimic.sites.naming import slugify
+    from webmimic.core.names import slugify
     swatch = page.find("a", attrs={"name": f"product_options.color.{slugify(second)}"})
     chosen = soup(client.get(swatch["href"]))
     assert f"Color: {second}" in chosen.text.replace("\n", " ").replace("  ", " ") or second in chosen.find(class_="label").text

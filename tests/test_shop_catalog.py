@@ -8,7 +8,7 @@ import pytest
 
 from webmimic.sites.shop.catalog import Catalog, build_database, cache_path, generate_products
 from webmimic.sites.shop.search import PRICE_BUCKETS
-from webmimic.sites.naming import slugify
+from webmimic.core.names import slugify
 
 
 @pytest.fixture(scope="module")

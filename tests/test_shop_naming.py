@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webmimic.sites.naming import is_valid_name, join_name, slugify
+from webmimic.core.names import is_valid_name, join_name, slugify
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ When a change to what agents see is deliberate, regenerate the fixture and revie
 
 from __future__ import annotations
 
+from webmimic.core.actions import parse_action
+
 import argparse
 import hashlib
 import json
@@ -30,7 +32,7 @@ def _product_with(catalog: Any, option: str) -> Any:
 
 def capture(browser: Any, base: str) -> dict[str, dict[str, Any]]:
     """One fixed journey through every page type; page key -> {title, names, html}."""
-    from webmimic.sites.naming import slugify
+    from webmimic.core.names import slugify
     from webmimic.sites.shop.catalog import Catalog
 
     catalog = Catalog.open(0)
@@ -45,50 +47,50 @@ def capture(browser: Any, base: str) -> dict[str, dict[str, Any]]:
     other = catalog.products()[7]
     with browser.new_tab() as tab:
         keep("home", tab.goto(base + "/"))
-        keep("search", tab.act({"type": "type_and_submit", "name": "search_input", "text": "headphones"}))
-        keep("search_page_2", tab.act({"type": "click", "name": "pagination.2"}))
-        keep("search_filtered", tab.act({"type": "click", "name": "refinements.customer_reviews.4_stars__up"}))
+        keep("search", tab.act(parse_action({"type": "type_and_submit", "name": "search_input", "text": "headphones"})))
+        keep("search_page_2", tab.act(parse_action({"type": "click", "name": "pagination.2"})))
+        keep("search_filtered", tab.act(parse_action({"type": "click", "name": "refinements.customer_reviews.4_stars__up"})))
         keep("search_sorted", tab.goto(f"{base}/search?search_input={quote('wireless headphones')}&rating=4&sort_by=price_low_to_high"))
         keep("search_brand", tab.goto(f"{base}/search?search_input=headphones&free_delivery=1&price=25_to_50"))
         keep("typo", tab.goto(f"{base}/search?search_input=hedphones"))
         keep("no_results", tab.goto(f"{base}/search?search_input=zzqxv"))
         keep("no_results_filtered", tab.goto(f"{base}/search?search_input=headphones&rating=5&price=200_and_above&brand=zz"))
-        keep("category", tab.act({"type": "click", "name": "nav_bar.categories.headphones"}))
+        keep("category", tab.act(parse_action({"type": "click", "name": "nav_bar.categories.headphones"})))
         keep("category_page_2", tab.goto(f"{base}/category/running_shoes?page=2&free_delivery=1"))
         keep("product", tab.goto(f"{base}/product/{p.slug}"))
-        keep("product_option", tab.act({"type": "click", "name": f"product_options.size.{slugify(second)}"}))
-        keep("reviews", tab.act({"type": "click", "name": "reviews.see_all"}))
-        keep("reviews_5_star", tab.act({"type": "click", "name": "reviews.filter.5_star"}))
+        keep("product_option", tab.act(parse_action({"type": "click", "name": f"product_options.size.{slugify(second)}"})))
+        keep("reviews", tab.act(parse_action({"type": "click", "name": "reviews.see_all"})))
+        keep("reviews_5_star", tab.act(parse_action({"type": "click", "name": "reviews.filter.5_star"})))
         keep("reviews_1_star", tab.goto(f"{base}/product/{p.slug}/reviews?stars=1"))
         keep("cart_empty", tab.goto(base + "/cart"))
         keep("checkout_empty", tab.goto(base + "/checkout"))
         keep("orders_empty", tab.goto(base + "/orders"))
         tab.goto(f"{base}/product/{p.slug}?size={quote(second)}")
-        keep("side_bar", tab.act({"type": "click", "name": "add_to_cart"}))
-        keep("side_bar_closed", tab.act({"type": "click", "name": "cart_side_bar.close"}))
+        keep("side_bar", tab.act(parse_action({"type": "click", "name": "add_to_cart"})))
+        keep("side_bar_closed", tab.act(parse_action({"type": "click", "name": "cart_side_bar.close"})))
         results = tab.goto(f"{base}/search?search_input={quote(other.title.split()[0])}")
         add = next((n for n in results.names if n.endswith(".add_to_cart")), None)
         if add:
-            keep("side_bar_results", tab.act({"type": "click", "name": add}))
+            keep("side_bar_results", tab.act(parse_action({"type": "click", "name": add})))
         tab.goto(f"{base}/product/{other.slug}")
-        tab.act({"type": "click", "name": "add_to_cart"})
+        tab.act(parse_action({"type": "click", "name": "add_to_cart"}))
         cart = tab.goto(base + "/cart")
         keep("cart", cart)
         save = next(n for n in cart.names if n.endswith(".save_for_later"))
-        keep("cart_saved", tab.act({"type": "click", "name": save}))
-        keep("checkout", tab.act({"type": "click", "name": "proceed_to_checkout"}))
-        keep("checkout_draft", tab.act({"type": "type_and_submit", "name": "checkout.full_name", "text": "Ada Lovelace"}))
-        keep("checkout_missing", tab.act({"type": "click", "name": "place_order"}))
+        keep("cart_saved", tab.act(parse_action({"type": "click", "name": save})))
+        keep("checkout", tab.act(parse_action({"type": "click", "name": "proceed_to_checkout"})))
+        keep("checkout_draft", tab.act(parse_action({"type": "type_and_submit", "name": "checkout.full_name", "text": "Ada Lovelace"})))
+        keep("checkout_missing", tab.act(parse_action({"type": "click", "name": "place_order"})))
         for key, text in (("street", "1 Main St"), ("city", "Springfield"), ("zip", "12345")):
-            tab.act({"type": "type_and_submit", "name": f"checkout.{key}", "text": text})
-        keep("order", tab.act({"type": "click", "name": "place_order"}))
-        keep("orders", tab.act({"type": "click", "name": "order.view_orders"}))
+            tab.act(parse_action({"type": "type_and_submit", "name": f"checkout.{key}", "text": text}))
+        keep("order", tab.act(parse_action({"type": "click", "name": "place_order"})))
+        keep("orders", tab.act(parse_action({"type": "click", "name": "order.view_orders"})))
         keep("cart_after_order", tab.goto(base + "/cart"))
         keep("not_found", tab.goto(base + "/no/such/page"))
         keep("product_missing", tab.goto(base + "/product/no-such-product"))
     with browser.new_tab() as tab:
         tab.goto(f"{base}/product/{p.slug}")
-        keep("buy_now_checkout", tab.act({"type": "click", "name": "buy_now"}))
+        keep("buy_now_checkout", tab.act(parse_action({"type": "click", "name": "buy_now"})))
     return out
 
 

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from webmimic.errors import SiteError
+from webmimic.core.errors import SiteError
 from webmimic.sites import SITE_NAMES, SiteServer, get_site
 
 

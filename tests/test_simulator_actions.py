@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from webmimic.core.actions import parse_action
+
 import time
 
 import pytest
 
-from webmimic.errors import (
+from webmimic.core.errors import (
     ActionParseError,
     ActionTimeoutError,
     ElementNotFoundError,
     ElementNotInteractableError,
 )
-from webmimic.simulator import Action, Browser, BrowserConfig, processes
+from webmimic.core.actions import Action
+from webmimic.simulator import Browser, BrowserConfig, processes
 
 
 @pytest.fixture
@@ -24,7 +27,7 @@ def actions(wm_tab, pages_url):
 def test_click_navigates_and_returns_new_observation(actions):
     tab, obs = actions
     assert "go_to_page_two" in obs.names
-    new = tab.act({"type": "click", "name": "go_to_page_two"})
+    new = tab.act(parse_action({"type": "click", "name": "go_to_page_two"}))
     assert new.url.endswith("/page2.html")
     assert new.title == "Page two"
     assert "<h1>Page two</h1>" in new.html
@@ -35,62 +38,62 @@ def test_click_navigates_and_returns_new_observation(actions):
 
 def test_type_and_submit_submits_the_form(actions):
     tab, _ = actions
-    new = tab.act('{"rationale": "I want shoes", "action": {"type": "type_and_submit", "name": "q", "text": "red shoes"}}')
+    new = tab.act(parse_action('{"rationale": "I want shoes", "action": {"type": "type_and_submit", "name": "q", "text": "red shoes"}}'))
     assert "/result.html?q=red+shoes" in new.url
     assert "query: red shoes" in new.html  # the result page's own script ran before observing
 
 
 def test_click_waits_for_dom_change_in_a_later_task(actions):
     tab, _ = actions
-    new = tab.act({"type": "click", "name": "grow"})
+    new = tab.act(parse_action({"type": "click", "name": "grow"}))
     assert "grown" in new.html
 
 
 def test_click_option_selects_it_and_fires_change(actions):
     tab, obs = actions
     assert "size.large" in obs.names
-    new = tab.act({"type": "click", "name": "size.large"})
+    new = tab.act(parse_action({"type": "click", "name": "size.large"}))
     assert '<option name="size.large" selected>' in new.html
     assert "size Large" in new.html
 
 
 def test_click_select_only_focuses_it(actions):
     tab, _ = actions
-    new = tab.act({"type": "click", "name": "size"})
+    new = tab.act(parse_action({"type": "click", "name": "size"}))
     assert '<option name="size.small" selected>' in new.html
     assert tab.page.evaluate("document.activeElement.tagName") == "SELECT"
 
 
 def test_click_checkbox_and_type_into_contenteditable(actions):
     tab, _ = actions
-    assert "checked" in tab.act({"type": "click", "name": "agree"}).html
-    new = tab.act({"type": "type_and_submit", "name": "editor", "text": "hello"})
+    assert "checked" in tab.act(parse_action({"type": "click", "name": "agree"})).html
+    new = tab.act(parse_action({"type": "type_and_submit", "name": "editor", "text": "hello"}))
     assert "hello" in new.html
 
 
 def test_shadow_dom_and_pointer_div_are_clickable(wm_tab, pages_url):
     wm_tab.goto(f"{pages_url}/naming.html")
-    new = wm_tab.act({"type": "click", "name": "shadow_panel.shadow_button"})
+    new = wm_tab.act(parse_action({"type": "click", "name": "shadow_panel.shadow_button"}))
     assert "shadow clicked" in new.html
-    new = wm_tab.act({"type": "click", "name": "open_card"})
+    new = wm_tab.act(parse_action({"type": "click", "name": "open_card"}))
     assert "card clicked" in new.html
-    new = wm_tab.act({"type": "click", "name": "onclick_div"})
+    new = wm_tab.act(parse_action({"type": "click", "name": "onclick_div"}))
     assert wm_tab.page.get_attribute("#onclick", "data-clicked") == "1"
 
 
 def test_terminate_is_a_no_op(actions):
     tab, obs = actions
-    assert tab.act({"type": "terminate"}) == obs
+    assert tab.act(parse_action({"type": "terminate"})) == obs
 
 
 def test_unknown_name_lists_closest_names(actions):
     tab, _ = actions
     with pytest.raises(ElementNotFoundError) as info:
-        tab.act({"type": "click", "name": "go_to_page_too"})
+        tab.act(parse_action({"type": "click", "name": "go_to_page_too"}))
     assert "go_to_page_two" in info.value.closest
     assert "go_to_page_two" in str(info.value)
     with pytest.raises(ElementNotFoundError):
-        tab.act({"type": "click", "name": 'x"] , [y'})  # not a paper name: never reaches CSS
+        tab.act(parse_action({"type": "click", "name": 'x"] , [y'}))  # not a paper name: never reaches CSS
     with pytest.raises(ElementNotFoundError):
         tab.locate("nope")
 
@@ -100,32 +103,37 @@ def test_unknown_name_lists_closest_names(actions):
     ["not json at all", '{"type": "click"}', '{"type": "scroll", "name": "x"}', '{"type": "click", "name": 3}',
      {"type": "type_and_submit", "name": "search"}, {"type": "click", "name": "x", "extra": 1}, 42],
 )
-def test_malformed_actions(actions, bad):
-    tab, _ = actions
+def test_malformed_actions(bad):
     with pytest.raises(ActionParseError):
-        tab.act(bad)
+        parse_action(bad)
+
+
+def test_act_takes_only_a_parsed_action(actions):
+    tab, _ = actions
+    with pytest.raises(TypeError, match="parse agent output first"):
+        tab.act({"type": "click", "name": "go_to_page_two"})  # type: ignore[arg-type]
 
 
 def test_type_and_submit_on_a_button(actions):
     tab, _ = actions
     with pytest.raises(ElementNotInteractableError, match="text input"):
-        tab.act({"type": "type_and_submit", "name": "search", "text": "x"})
+        tab.act(parse_action({"type": "type_and_submit", "name": "search", "text": "x"}))
 
 
 def test_click_on_disabled(actions):
     tab, _ = actions
     start = time.monotonic()
     with pytest.raises(ElementNotInteractableError, match="disabled"):
-        tab.act({"type": "click", "name": "disabled_button"})
+        tab.act(parse_action({"type": "click", "name": "disabled_button"}))
     with pytest.raises(ElementNotInteractableError, match="disabled"):
-        tab.act({"type": "click", "name": "size.gone"})
+        tab.act(parse_action({"type": "click", "name": "size.gone"}))
     assert time.monotonic() - start < 1.0  # no waiting for it to become enabled
 
 
 def test_click_on_hidden_element(actions):
     tab, _ = actions
     with pytest.raises(ElementNotInteractableError, match="not rendered"):
-        tab.act({"type": "click", "name": "hidden_button"})  # its own paper name, display:none
+        tab.act(parse_action({"type": "click", "name": "hidden_button"}))  # its own paper name, display:none
 
 
 def test_element_hidden_after_observation(actions):
@@ -133,13 +141,13 @@ def test_element_hidden_after_observation(actions):
     assert "grow" in obs.names
     tab.page.evaluate("document.getElementById('grow').style.display = 'none'")
     with pytest.raises(ElementNotInteractableError, match="not rendered"):
-        tab.act({"type": "click", "name": "grow"})
+        tab.act(parse_action({"type": "click", "name": "grow"}))
 
 
 def test_zero_size_element(actions):
     tab, _ = actions
     with pytest.raises(ElementNotInteractableError, match="no size"):
-        tab.act({"type": "click", "name": "tiny"})
+        tab.act(parse_action({"type": "click", "name": "tiny"}))
 
 
 def test_never_settling_page_times_out_within_the_timeout(playwright, pages_url):
@@ -147,7 +155,7 @@ def test_never_settling_page_times_out_within_the_timeout(playwright, pages_url)
         tab.goto(f"{pages_url}/actions.html")
         start = time.monotonic()
         with pytest.raises(ActionTimeoutError, match="stop changing"):
-            tab.act({"type": "click", "name": "mutate_forever"})
+            tab.act(parse_action({"type": "click", "name": "mutate_forever"}))
         elapsed = time.monotonic() - start
         assert 0.5 < elapsed < 1.5
         # The tab is still usable afterwards.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from webmimic.core.actions import parse_action
+
 import os
 
 import pytest
 
-from webmimic.errors import BrowserClosedError, WebmimicError
+from webmimic.core.errors import BrowserClosedError, WebmimicError
 from webmimic.simulator import Browser, BrowserConfig, shared_playwright
 from webmimic.simulator import processes
 from webmimic.simulator.driver import driver_users
@@ -70,7 +72,7 @@ def test_closed_browser_and_tab_raise(playwright):
     with pytest.raises(BrowserClosedError):
         tab.observe()
     with pytest.raises(BrowserClosedError):
-        tab.act({"type": "click", "name": "x"})
+        tab.act(parse_action({"type": "click", "name": "x"}))
 
 
 def test_closed_tab_raises_but_browser_lives(wm_browser):
@@ -119,7 +121,7 @@ def test_config_is_frozen_with_defaults():
 def test_browser_from_another_thread_is_refused(wm_browser):
     import threading
 
-    from webmimic.errors import WebmimicError
+    from webmimic.core.errors import WebmimicError
 
     errors: list[BaseException] = []
 

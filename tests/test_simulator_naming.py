@@ -29,7 +29,7 @@ TRICKY = [
 
 
 def test_slugify_js_matches_python(wm_tab):
-    from webmimic.sites.naming import slugify
+    from webmimic.core.names import slugify
 
     js = wm_tab.page.evaluate(script(), {"op": "slugify", "texts": TRICKY})
     assert js == [slugify(t) for t in TRICKY]

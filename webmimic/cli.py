@@ -9,7 +9,7 @@ import argparse
 from collections.abc import Callable, Sequence
 import sys
 
-from webmimic.errors import WebmimicError
+from webmimic.core.errors import WebmimicError
 
 __all__ = ["main"]
 
@@ -55,7 +55,7 @@ def _import_opera(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from webmimic.replay.generate import generate_main
+    from webmimic.shoppers.generate import generate_main
 
     return generate_main(args.site, args.sessions, args.seed, args.output, args.workers)
 
@@ -98,29 +98,16 @@ def _compare(args: argparse.Namespace) -> int:
     return compare_main(args.runs, sys.stdout)
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="webmimic",
-        description="Replay recorded shopping sessions in a live browser and check an agent's actions against the human's.",
-    )
-    from webmimic import __version__
-
-    parser.add_argument("--version", action="version", version=f"webmimic {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
-        p.set_defaults(handler=handler)
-        return p
-
-    p = command("serve", _serve, "Serve a mock site on 127.0.0.1 until Ctrl-C.")
+def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", default="shop", help="site to serve (default: shop)")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
 
-    p = command("simplify", _simplify, "Print the simplified HTML of a file or URL.")
+
+def _simplify_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="an HTML file path or an http(s) URL")
 
-    p = command("demo", _demo, "The main job: replay bundled sessions with the best agent, print each check and the metrics.")
+
+def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=12, metavar="N", help="how many bundled test sessions (default 12)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="browser processes in parallel")
     p.add_argument("--out", default="runs/demo", metavar="DIR", help="run directory (default runs/demo)")
@@ -129,22 +116,26 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headed", action="store_true", help="--tour: show the browser (needs a display, or xvfb-run)")
     p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="--tour: delay each browser operation")
 
-    p = command("validate", _validate, "Check session files; report every problem; exit 1 if any.")
+
+def _validate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="session files (.jsonl or .jsonl.gz)")
 
-    p = command("generate", _generate, "Generate synthetic shopper sessions on the live site (synthetic, not people).")
+
+def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", default="shop", help="site to shop on (default: shop)")
     p.add_argument("--sessions", type=int, required=True, metavar="N", help="how many sessions")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (same seed, same file)")
     p.add_argument("--workers", type=int, default=1, metavar="W", help="browser processes in parallel")
     p.add_argument("-o", "--output", required=True, help="session file to write (.jsonl or .jsonl.gz)")
 
-    p = command("record", _record, "Record a person shopping in a headed browser; close the window to end.")
+
+def _record_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", default="shop", help="site to record on (default: shop)")
     p.add_argument("--persona", default=None, help="free-text persona stored with the session")
     p.add_argument("-o", "--output", required=True, help="session file (a new session is appended)")
 
-    p = command("eval", _eval, "Run an agent over sessions in live browsers; check each next action against the human's.")
+
+def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--agent", required=True, metavar="SPEC", help="oracle, random or heuristic")
     p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled test split)")
     p.add_argument("--out", default=None, metavar="DIR", help="run directory (default: runs/<agent>-<sessions stem>)")
@@ -153,18 +144,56 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--headed", action="store_true", help="show the browser with the human/agent overlay (one worker)")
     p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="delay each browser operation when headed")
-    p.add_argument("--pause-on-mismatch", action="store_true", help="open the Playwright inspector at each mismatch (implies --headed)")
+    p.add_argument("--pause-on-mismatch", action="store_true",
+                   help="open the Playwright inspector at each mismatch (implies --headed)")
     p.add_argument("--trace", action="store_true", help="save a Playwright trace per session under DIR/traces")
     p.add_argument("--include-first", action="store_true", help="also check each session's first action")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of random agents")
-    p.add_argument("--screenshots", type=int, default=20, metavar="K", help="screenshot the steps of the first K sessions (0: none)")
+    p.add_argument("--screenshots", type=int, default=20, metavar="K",
+                   help="screenshot the steps of the first K sessions (0: none)")
 
-    p = command("compare", _compare, "Compare eval runs side by side, with McNemar's test on exact match.")
+
+def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", nargs="+", metavar="DIR", help="run directories written by webmimic eval")
 
-    p = command("import-opera", _import_opera, "Convert OPeRA action rows (parquet or JSON Lines) into snapshot sessions.")
+
+def _import_opera_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="OPeRA files: .parquet, .jsonl, .jsonl.gz")
     p.add_argument("-o", "--output", required=True, help="session file to write (.jsonl or .jsonl.gz)")
+
+
+# name, handler, help, arguments; in the order `webmimic --help` lists them.
+COMMANDS: tuple[tuple[str, Handler, str, Callable[[argparse.ArgumentParser], None]], ...] = (
+    ("serve", _serve, "Serve a mock site on 127.0.0.1 until Ctrl-C.", _serve_args),
+    ("simplify", _simplify, "Print the simplified HTML of a file or URL.", _simplify_args),
+    ("demo", _demo, "The main job: replay bundled sessions with the best agent, print each check and the metrics.",
+     _demo_args),
+    ("validate", _validate, "Check session files; report every problem; exit 1 if any.", _validate_args),
+    ("generate", _generate, "Generate synthetic shopper sessions on the live site (synthetic, not people).",
+     _generate_args),
+    ("record", _record, "Record a person shopping in a headed browser; close the window to end.", _record_args),
+    ("eval", _eval, "Run an agent over sessions in live browsers; check each next action against the human's.",
+     _eval_args),
+    ("compare", _compare, "Compare eval runs side by side, with McNemar's test on exact match.", _compare_args),
+    ("import-opera", _import_opera, "Convert OPeRA action rows (parquet or JSON Lines) into snapshot sessions.",
+     _import_opera_args),
+)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from webmimic import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="webmimic",
+        description="Replay recorded shopping sessions in a live browser and check an agent's actions against "
+        "the human's.",
+    )
+    parser.add_argument("--version", action="version", version=f"webmimic {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, handler, help_text, add_arguments in COMMANDS:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        add_arguments(command)
     return parser
 
 

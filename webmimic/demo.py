@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 import shutil
 
-from webmimic.evaluation.visual import describe
-from webmimic.evaluation.runner import MANIFEST_FILE, EvalConfig, SessionResult, run_eval
-from webmimic.simulator import Action, Browser, BrowserConfig, Observation
+from webmimic.core.actions import Action, describe_action
+from webmimic.evaluation.rundir import MANIFEST_FILE, REPORT_FILE
+from webmimic.evaluation.runner import EvalConfig, SessionResult, run_eval
+from webmimic.simulator import Browser, BrowserConfig, Observation
 from webmimic.sites import get_site
 
 __all__ = ["run_demo", "run_tour", "DEMO_AGENT"]
@@ -23,18 +24,14 @@ HEADLINE = ("exact_match", "exact_match_micro", "action_type_macro_f1", "element
             "operation_f1", "session_outcome_f1", "session_outcome_weighted_f1", "click_type_weighted_f1")
 
 
-def _describe(action: dict | None) -> str:
-    return describe(Action.from_dict(action) if action is not None else None)
-
-
 def _print_session(result: SessionResult) -> None:
-    hits = sum(r["match"]["exact"] for r in result.records)
+    hits = sum(r.exact for r in result.records)
     print(f"\nsession {result.session_id}: {hits}/{len(result.records)} exact")
     for r in result.records:
-        mark = "✓" if r["match"]["exact"] else "✗"
-        print(f"  {mark} step {r['step']:>2}  human: {_describe(r['human_action'])}")
-        if not r["match"]["exact"]:
-            print(f"             agent: {_describe(r['agent_action'])}")
+        mark = "✓" if r.exact else "✗"
+        print(f"  {mark} step {r.step:>2}  human: {describe_action(r.human_action)}")
+        if not r.exact:
+            print(f"             agent: {describe_action(r.agent_action)}")
 
 
 def run_demo(*, agent: str = DEMO_AGENT, limit: int = 12, out: str = "runs/demo", workers: int = 1) -> int:
@@ -49,7 +46,7 @@ def run_demo(*, agent: str = DEMO_AGENT, limit: int = 12, out: str = "runs/demo"
     for key in HEADLINE:
         value = metrics.get(key)
         print(f"  {key:<28} {'n/a' if value is None else f'{100 * value:6.2f}%'}")
-    print(f"\nReport: {(out_dir / 'report.html').resolve()}")
+    print(f"\nReport: {(out_dir / REPORT_FILE).resolve()}")
     return 0
 
 

@@ -11,7 +11,7 @@ import gymnasium as gym
 from lxml import html as lxml_html
 
 from webmimic.agents.base import Agent
-from webmimic.errors import WebmimicError
+from webmimic.core.errors import WebmimicError
 
 __all__ = ["OracleAgent", "RandomAgent", "HeuristicAgent", "page_names"]
 

@@ -1,22 +1,34 @@
-"""What webmimic's envs share: the browser runtime, render modes, observation pieces, close."""
+"""What webmimic's envs share: the browser runtime, render modes, the agent-output path, observations.
+
+Data flows one way through ``step``: the agent's raw output is parsed once (``AgentOutput``),
+its action goes to the tab, a failure lands in ``info["error"]`` (an agent can never crash the
+env), and the observation is built here from the tab's last observation and the history.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import io
-from typing import Any
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 from gymnasium import spaces
 import numpy as np
 
+from webmimic.core.actions import Action, AgentOutput
+from webmimic.core.errors import ActionError
 from webmimic.envs.runtime import Runtime
 from webmimic.envs.spaces import AnyText
-from webmimic.simulator import Action, Browser, BrowserConfig, Tab
+from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
+from webmimic.simulator.chromium import has_display
 
-__all__ = ["BrowserEnv", "history_entry", "page_spaces"]
+__all__ = ["BrowserEnv", "history_entry", "page_spaces", "Obs", "Info", "StepResult"]
 
 MAX_PAGE_CHARS = 4_000_000
+
+Obs = dict[str, Any]
+Info = dict[str, Any]
+StepResult = tuple[Obs, SupportsFloat, bool, bool, Info]
 
 
 def history_entry(action: Action, rationale: str | None, url: str) -> dict[str, str]:
@@ -24,7 +36,7 @@ def history_entry(action: Action, rationale: str | None, url: str) -> dict[str, 
     return {"action": action.to_json(), "rationale": rationale or "", "url": url}
 
 
-def page_spaces() -> dict[str, spaces.Space]:
+def page_spaces() -> dict[str, spaces.Space[Any]]:
     """page: simplified HTML; url; history: the actions so far; persona: free text."""
     entry = spaces.Dict({"action": AnyText(4096), "rationale": AnyText(65536), "url": AnyText(8192)})
     return {
@@ -35,27 +47,83 @@ def page_spaces() -> dict[str, spaces.Space]:
     }
 
 
-class BrowserEnv(gym.Env):
-    """A gymnasium env over a live browser. ``render_mode="human"`` opens a headed, slowed browser."""
+def render_modes() -> list[str]:
+    """The render modes this machine can show: ``human`` needs a display (or ``xvfb-run``)."""
+    return ["human", "rgb_array"] if has_display() else ["rgb_array"]
 
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 2}
 
-    def __init__(self, *, render_mode: str | None, browser: Browser | None, browser_config: BrowserConfig | None):
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, not {render_mode!r}.")
+class BrowserEnv(gym.Env[Obs, Any]):
+    """A gymnasium env over a live browser. ``render_mode="human"`` opens a headed, slowed browser.
+
+    ``metadata["render_modes"]`` lists what this machine can render: without a display there is
+    no ``human`` mode (asking for it fails at ``reset`` saying to use ``xvfb-run``).
+    """
+
+    metadata: dict[str, Any] = {"render_modes": ["human", "rgb_array"], "render_fps": 2}
+
+    def __init__(
+        self, *, render_mode: str | None, browser: Browser | None, browser_config: BrowserConfig | None, timings: bool
+    ) -> None:
+        known = type(self).metadata["render_modes"]
+        if render_mode is not None and render_mode not in known:
+            raise ValueError(f"render_mode must be one of {known}, not {render_mode!r}.")
+        self.metadata = {**type(self).metadata, "render_modes": render_modes()}
         self.render_mode = render_mode
+        self.timings = timings
         config = browser_config or BrowserConfig()
         if render_mode == "human":
             config = dataclasses.replace(config, headless=False, slow_mo_ms=config.slow_mo_ms or 250)
         self._runtime = Runtime(config, browser=browser)
         self.action_space = AnyText(1 << 16)
+        self._obs: Observation | None = None
+        self._history: list[dict[str, str]] = []
 
     @property
     def tab(self) -> Tab:
-        """The tab the env is driving (for screenshots and element boxes); reset() first."""
+        """The tab the env is driving (for screenshots, element boxes, the overlay); reset() first."""
         return self._runtime.tab
 
-    def render(self) -> np.ndarray | None:
+    # -- the agent's output ---------------------------------------------------------------
+    @staticmethod
+    def parse(output: Any) -> AgentOutput:
+        """Parse an agent's output the way ``step`` does (``step`` accepts the result as is)."""
+        return AgentOutput.parse(output)
+
+    def _act(self, action: Action, info: Info) -> bool:
+        """Carry out ``action`` on the tab; an action the page refuses goes into ``info["error"]``."""
+        try:
+            self._obs = self._runtime.tab.act(action)
+        except ActionError as err:
+            info["error"] = f"{type(err).__name__}: {err}"
+            return False
+        return True
+
+    # -- observations ---------------------------------------------------------------------
+    def _site_name(self) -> str | None:
+        """The site whose server the URLs are relative to (None: show URLs as they are)."""
+        return None
+
+    def _url(self) -> str:
+        return self._runtime.relative(self._obs, self._site_name()) if self._obs is not None else ""
+
+    def _extra_observation(self) -> dict[str, str]:
+        """What a subclass adds to the shared observation keys."""
+        return {}
+
+    def _persona(self) -> str:
+        return ""
+
+    def _observation(self) -> Obs:
+        return {
+            "page": self._obs.html if self._obs is not None else "",
+            "url": self._url(),
+            "history": tuple(dict(entry) for entry in self._history),
+            "persona": self._persona(),
+            **self._extra_observation(),
+        }
+
+    # -- rendering and closing ------------------------------------------------------------
+    def render(self) -> np.ndarray[Any, np.dtype[np.uint8]] | None:
         """rgb_array: a screenshot of the page; human: nothing to do, the browser is visible."""
         if self.render_mode != "rgb_array":
             return None
@@ -68,8 +136,8 @@ class BrowserEnv(gym.Env):
         self._runtime.close()
         super().close()
 
-    def __enter__(self) -> "BrowserEnv":
+    def __enter__(self) -> BrowserEnv:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

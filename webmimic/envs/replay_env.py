@@ -19,14 +19,14 @@ from typing import Any, Literal
 import gymnasium as gym
 from gymnasium import logger, spaces
 
-from webmimic.envs.base import BrowserEnv, history_entry, page_spaces
+from webmimic.core.actions import Action, AgentOutput
+from webmimic.core.errors import ActionError, ReplayDivergenceError
+from webmimic.core.match import Match, compare_actions, partial_credit
+from webmimic.envs.base import BrowserEnv, Info, Obs, StepResult, history_entry, page_spaces
 from webmimic.envs.runtime import path_of
-from webmimic.errors import ActionError, ActionParseError, ReplayDivergenceError
 from webmimic.replay.bundled import bundled_sessions_path
-from webmimic.replay.match import Match, compare_actions, partial_credit
 from webmimic.replay.session import Session, read_sessions
-from webmimic.simulator import Action, Browser, BrowserConfig, Observation
-from webmimic.simulator.actions import parse_agent_output
+from webmimic.simulator import Browser, BrowserConfig, Observation
 
 __all__ = ["ReplayEnv"]
 
@@ -43,8 +43,8 @@ def persona_text(session: Session) -> str:
 class ReplayEnv(BrowserEnv):
     """Replays sessions from a file (default: the bundled synthetic test split).
 
-    ``timings=False`` leaves the wall-clock timings out of ``info``, which makes ``info``
-    deterministic (gymnasium's ``check_env`` compares it across runs).
+    ``timings=True`` adds wall-clock timings (``reset_ms``, ``step_ms``) to ``info``; they are off
+    by default so that ``info`` is deterministic (gymnasium's ``check_env`` compares it across runs).
     """
 
     def __init__(
@@ -58,8 +58,8 @@ class ReplayEnv(BrowserEnv):
         browser_config: BrowserConfig | None = None,
         max_steps: int | None = None,
         strict: bool = False,
-        timings: bool = True,
-    ):
+        timings: bool = False,
+    ) -> None:
         if follow not in ("human", "agent"):
             raise ValueError(f"follow must be 'human' or 'agent', not {follow!r}.")
         if reward not in ("exact", "partial"):
@@ -83,13 +83,10 @@ class ReplayEnv(BrowserEnv):
         self.reward_mode = reward
         self.max_steps = max_steps
         self.strict = strict
-        self.timings = timings
-        super().__init__(render_mode=render_mode, browser=browser, browser_config=browser_config)
+        super().__init__(render_mode=render_mode, browser=browser, browser_config=browser_config, timings=timings)
         self.observation_space = spaces.Dict(page_spaces())
         self._session: Session | None = None
         self._t = 0
-        self._history: list[dict[str, str]] = []
-        self._obs: Observation | None = None
         self._diverged = False
         self._agent_steps = 0
         self._warned: set[str] = set()
@@ -112,7 +109,7 @@ class ReplayEnv(BrowserEnv):
         return steps[self._t].action if self._t < len(steps) else None
 
     # -- gymnasium API ------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Obs, Info]:
         super().reset(seed=seed)
         options = dict(options or {})
         session_id = options.pop("session_id", None)
@@ -133,7 +130,7 @@ class ReplayEnv(BrowserEnv):
         self._obs = self._open(session)
         for _ in range(start):
             self._advance_human()
-        info = {
+        info: Info = {
             "session_id": session.id,
             "step": self._t,
             "steps": len(session.steps),
@@ -143,31 +140,27 @@ class ReplayEnv(BrowserEnv):
             info["reset_ms"] = (time.perf_counter() - started) * 1000
         return self._observation(), info
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> StepResult:
+        """Check the agent's output (raw, or ``self.parse(raw)``) against the human's next action."""
         session = self.session
         if self._t >= len(session.steps) and self.follow == "human":
             raise gym.error.ResetNeeded("The session is over; call reset().")
-        raw = action if isinstance(action, str) else json.dumps(action, ensure_ascii=False, default=str)
-        error: str | None = None
-        try:
-            agent_action, rationale = parse_agent_output(action)
-        except ActionParseError as err:
-            agent_action, rationale, error = None, None, str(err)
-        info: dict[str, Any] = {"session_id": session.id, "step": self._t, "raw_output": raw, "error": error}
-        info["agent_action"] = agent_action.to_dict() if agent_action else None
-        info["agent_rationale"] = rationale
+        output = self.parse(action)
+        info: Info = {"session_id": session.id, "step": self._t, "raw_output": output.raw, "error": output.error,
+                      "agent_action": output.action.to_dict() if output.action else None,
+                      "agent_rationale": output.rationale}
         started = time.perf_counter()
         if self.follow == "human":
-            reward, terminated = self._step_teacher_forced(agent_action, info)
+            reward, terminated = self._step_teacher_forced(output.action, info)
             truncated = False
         else:
-            reward, terminated, truncated = self._step_free_run(agent_action, rationale, info)
+            reward, terminated, truncated = self._step_free_run(output, info)
         if self.timings:
             info["step_ms"] = (time.perf_counter() - started) * 1000
         return self._observation(), reward, terminated, truncated, info
 
     # -- stepping -------------------------------------------------------------------------
-    def _step_teacher_forced(self, agent_action: Action | None, info: dict[str, Any]) -> tuple[float, bool]:
+    def _step_teacher_forced(self, agent_action: Action | None, info: Info) -> tuple[float, bool]:
         human = self.session.steps[self._t].action
         match = compare_actions(agent_action, human)
         self._record_check(info, human, match)
@@ -175,10 +168,8 @@ class ReplayEnv(BrowserEnv):
         self._advance_human()
         return reward, self._t >= len(self.session.steps)
 
-    def _step_free_run(
-        self, agent_action: Action | None, rationale: str | None, info: dict[str, Any]
-    ) -> tuple[float, bool, bool]:
-        session = self.session
+    def _step_free_run(self, output: AgentOutput, info: Info) -> tuple[float, bool, bool]:
+        session, agent_action = self.session, output.action
         if not self._diverged and self._t < len(session.steps):
             human = session.steps[self._t].action
             match = compare_actions(agent_action, human)
@@ -189,13 +180,8 @@ class ReplayEnv(BrowserEnv):
             info["human_action"] = info["match"] = None
         self._agent_steps += 1
         purchase_path = path_of(self._obs.url) if self._obs else ""
-        if agent_action is not None:
-            try:
-                self._obs = self._runtime.tab.act(agent_action)
-            except ActionError as err:
-                info["error"] = f"{type(err).__name__}: {err}"
-            else:
-                self._history.append(history_entry(agent_action, rationale, self._url()))
+        if agent_action is not None and self._act(agent_action, info):
+            self._history.append(history_entry(agent_action, output.rationale, self._url()))
         outcome = self._outcome_of(agent_action)
         limit = self.max_steps or 2 * len(session.steps) + 10
         truncated = outcome is None and self._agent_steps >= limit
@@ -215,7 +201,7 @@ class ReplayEnv(BrowserEnv):
         site, _ = self._runtime.site(self.session.site)
         return "purchase" if action.type == "click" and site.is_purchase(action.name) else None
 
-    def _record_check(self, info: dict[str, Any], human: Action, match: Match) -> None:
+    def _record_check(self, info: Info, human: Action, match: Match) -> None:
         step = self.session.steps[self._t]
         info["human_action"] = human.to_dict()
         info["human_rationale"] = step.rationale
@@ -274,17 +260,8 @@ class ReplayEnv(BrowserEnv):
             self._warned.add(session.id)
             logger.warn(message)
 
-    def _url(self) -> str:
-        if self._obs is None:
-            return ""
-        site = None if self.session.site == "snapshot" else self.session.site
-        return self._runtime.relative(self._obs, site)
+    def _site_name(self) -> str | None:
+        return None if self.session.site == "snapshot" else self.session.site
 
-    def _observation(self) -> dict[str, Any]:
-        assert self._obs is not None
-        return {
-            "page": self._obs.html,
-            "url": self._url(),
-            "history": tuple(dict(entry) for entry in self._history),
-            "persona": persona_text(self.session),
-        }
+    def _persona(self) -> str:
+        return persona_text(self.session)

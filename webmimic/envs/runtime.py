@@ -8,20 +8,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from webmimic.errors import BrowserClosedError
+from gymnasium.error import ResetNeeded
+
+from webmimic.core.errors import BrowserClosedError
 from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
 from webmimic.sites import Site, get_site
 from webmimic.sites.server import SiteServer
 
-__all__ = ["Runtime", "site_relative"]
-
-
-def site_relative(url: str, base: str) -> str:
-    """``url`` without the server's origin, so observations don't depend on the port."""
-    if url.startswith(base):
-        rest = url[len(base):]
-        return rest if rest.startswith("/") else "/" + rest
-    return url
+__all__ = ["Runtime", "path_of"]
 
 
 class Runtime:
@@ -43,7 +37,9 @@ class Runtime:
     @property
     def tab(self) -> Tab:
         if self._tab is None:
-            raise BrowserClosedError("No page is open: call reset() first.")
+            if self._closed:
+                raise BrowserClosedError("This environment has been closed; create a new one.")
+            raise ResetNeeded("No page is open: call reset() first.")
         return self._tab
 
     def site(self, name: str) -> tuple[Site, SiteServer]:
@@ -62,9 +58,10 @@ class Runtime:
         return self._tab
 
     def relative(self, obs: Observation, site_name: str | None) -> str:
+        """The page's URL without the site server's origin, so observations don't depend on the port."""
         if site_name is None or site_name not in self._servers:
             return obs.url
-        return site_relative(obs.url, self._servers[site_name].url)
+        return self._servers[site_name].relative(obs.url)
 
     def close(self) -> None:
         """Close the tab, the servers and (when owned) the browser; safe to call twice."""

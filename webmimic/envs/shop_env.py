@@ -8,19 +8,17 @@ read back from the shop's own state and rated against the intent (``rate_purchas
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from gymnasium import spaces
+from gymnasium.error import ResetNeeded
 
-from webmimic.envs.base import BrowserEnv, history_entry, page_spaces
-from webmimic.envs.intent import Intent, rate_purchase, sample_intent
+from webmimic.envs.base import BrowserEnv, Info, Obs, StepResult, history_entry, page_spaces
 from webmimic.envs.spaces import AnyText
-from webmimic.errors import ActionError, ActionParseError
-from webmimic.simulator import Browser, BrowserConfig, Observation
-from webmimic.simulator.actions import parse_agent_output
+from webmimic.simulator import Browser, BrowserConfig
 from webmimic.sites.shop.catalog import Catalog
+from webmimic.sites.shop.intent import Intent, rate_purchase, sample_intent
 
 __all__ = ["ShopEnv"]
 
@@ -28,7 +26,10 @@ SITE = "shop"
 
 
 class ShopEnv(BrowserEnv):
-    """Free shopping on the live shop toward a sampled intent."""
+    """Free shopping on the live shop toward a sampled intent.
+
+    ``timings=True`` adds ``step_ms`` to ``info`` (off by default: ``info`` stays deterministic).
+    """
 
     def __init__(
         self,
@@ -37,23 +38,22 @@ class ShopEnv(BrowserEnv):
         browser: Browser | None = None,
         browser_config: BrowserConfig | None = None,
         persona: str = "",
-    ):
-        super().__init__(render_mode=render_mode, browser=browser, browser_config=browser_config)
+        timings: bool = False,
+    ) -> None:
+        super().__init__(render_mode=render_mode, browser=browser, browser_config=browser_config, timings=timings)
         self.observation_space = spaces.Dict({**page_spaces(), "intent": AnyText(4096)})
         self.persona = persona
         self._catalog = Catalog.open()
         self._intent: Intent | None = None
-        self._obs: Observation | None = None
-        self._history: list[dict[str, str]] = []
         self._orders_before = 0
 
     @property
     def intent(self) -> Intent:
         if self._intent is None:
-            raise RuntimeError("Call reset() first.")
+            raise ResetNeeded("Call reset() before using the environment.")
         return self._intent
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Obs, Info]:
         super().reset(seed=seed)
         options = dict(options or {})
         intent = options.pop("intent", None)
@@ -65,37 +65,37 @@ class ShopEnv(BrowserEnv):
         self._obs = self._runtime.fresh_tab().goto(server.url + site.start_path)
         return self._observation(), {"intent": self._intent.to_dict()}
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> StepResult:
+        """Carry out the agent's output (raw, or ``self.parse(raw)``); a purchase ends the episode."""
+        intent = self.intent
         site, _ = self._runtime.site(SITE)
-        info: dict[str, Any] = {"error": None}
+        output = self.parse(action)
+        info: Info = {"error": output.error}
         started = time.perf_counter()
-        try:
-            agent_action, rationale = parse_agent_output(action)
-        except ActionParseError as err:
-            info["error"] = str(err)
+        agent_action = output.action
+        if agent_action is None:
             return self._observation(), 0.0, False, False, info
         info["agent_action"] = agent_action.to_dict()
         if agent_action.type == "terminate":
             info["outcome"] = "terminate"
             return self._observation(), 0.0, True, False, info
         url = self._url()
-        if agent_action.type == "click" and site.is_purchase(agent_action.name):
+        buys = agent_action.type == "click" and site.is_purchase(agent_action.name)
+        if buys:
             self._orders_before = len(self._shop_state()["orders"])
-        try:
-            self._obs = self._runtime.tab.act(agent_action)
-        except ActionError as err:
-            info["error"] = f"{type(err).__name__}: {err}"
+        if not self._act(agent_action, info):
             return self._observation(), 0.0, False, False, info
-        self._history.append(history_entry(agent_action, rationale, url))
-        info["step_ms"] = (time.perf_counter() - started) * 1000
-        if agent_action.type == "click" and site.is_purchase(agent_action.name):
-            reward, bought = self._rate_purchase(placed_order=agent_action.name.endswith("place_order"))
+        self._history.append(history_entry(agent_action, output.rationale, url))
+        if self.timings:
+            info["step_ms"] = (time.perf_counter() - started) * 1000
+        if buys:
+            reward, bought = self._rate_purchase(intent, placed_order=(agent_action.name or "").endswith("place_order"))
             if bought is not None:
                 info["outcome"], info["purchased"] = "purchase", bought
                 return self._observation(), reward, True, False, info
         return self._observation(), 0.0, False, False, info
 
-    def _rate_purchase(self, *, placed_order: bool) -> tuple[float, dict[str, Any] | None]:
+    def _rate_purchase(self, intent: Intent, *, placed_order: bool) -> tuple[float, dict[str, Any] | None]:
         """Read what is bought (the newest order, or the buy-now checkout) from the shop's state.
 
         A place_order that the shop refused (address incomplete) leaves no new order: no purchase.
@@ -111,21 +111,19 @@ class ShopEnv(BrowserEnv):
         product = self._catalog.find(line["slug"])
         if product is None:
             return 0.0, None
-        return rate_purchase(self.intent, product, line["options"]), line
+        return rate_purchase(intent, product, line["options"]), line
 
     def _shop_state(self) -> dict[str, Any]:
         """This tab's cart, checkout and orders, from the shop's /api/state (same cookies)."""
         _, server = self._runtime.site(SITE)
-        return json.loads(self._runtime.tab.page.request.get(server.url + "/api/state").text())
+        state: dict[str, Any] = self._runtime.tab.request_json(server.url + "/api/state")
+        return state
 
-    def _url(self) -> str:
-        return self._runtime.relative(self._obs, SITE) if self._obs else ""
+    def _site_name(self) -> str | None:
+        return SITE
 
-    def _observation(self) -> dict[str, Any]:
-        return {
-            "page": self._obs.html if self._obs else "",
-            "url": self._url(),
-            "history": tuple(dict(entry) for entry in self._history),
-            "persona": self.persona,
-            "intent": self.intent.text(),
-        }
+    def _persona(self) -> str:
+        return self.persona
+
+    def _extra_observation(self) -> dict[str, str]:
+        return {"intent": self.intent.text()}

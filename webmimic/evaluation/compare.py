@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 import itertools
-import json
 import math
 import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from webmimic.errors import WebmimicError
+from webmimic.core.errors import WebmimicError
+from webmimic.evaluation.rundir import METRICS_FILE, STEPS_FILE, read_metrics, read_steps
 
 __all__ = ["McNemar", "mcnemar", "load_run", "compare_runs", "format_comparison", "compare_main", "COLUMNS"]
 
@@ -66,20 +66,12 @@ def mcnemar(b: int, c: int) -> tuple[float | None, float, str]:
 
 
 def load_run(run_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[StepKey, bool]]:
-    """A run's metrics.json and its exact matches by (session_id, step)."""
+    """A run's metrics.json and its exact matches by (session_id, step); a torn last line is ignored."""
     root = Path(run_dir)
-    metrics_path, steps_path = root / "metrics.json", root / "steps.jsonl"
-    if not metrics_path.is_file() or not steps_path.is_file():
-        raise WebmimicError(f"{root} is not a finished eval run (needs metrics.json and steps.jsonl).")
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    exact: dict[StepKey, bool] = {}
-    with steps_path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.endswith("\n"):
-                break  # torn last line of an interrupted run
-            record = json.loads(line)
-            exact[(str(record["session_id"]), int(record["step"]))] = bool(record["match"]["exact"])
-    return metrics, exact
+    metrics = read_metrics(root)
+    if metrics is None or not (root / STEPS_FILE).is_file():
+        raise WebmimicError(f"{root} is not a finished eval run (needs {METRICS_FILE} and {STEPS_FILE}).")
+    return metrics, {r.key: r.exact for r in read_steps(root / STEPS_FILE).records}
 
 
 def compare_runs(run_dirs: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:

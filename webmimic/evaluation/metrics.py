@@ -3,9 +3,9 @@
 Pure so that a finished run, a resumed run and ``webmimic compare`` all get their numbers from
 the same records the same way, and so that each metric can be checked on hand-made records.
 
-A step record is a mapping with at least ``session_id``, ``step``, ``human_action``,
-``agent_action`` (None when the agent's output did not parse), ``match`` ({exact, type, name,
-text}), ``click_type``, ``is_last`` and ``outcome`` (the session's: purchase or terminate).
+The records are ``webmimic.evaluation.rundir.StepRecord``s; the metrics use ``session_id``,
+``step``, ``human_action``, ``agent_action`` (None when the agent's output did not parse),
+``match``, ``click_type``, ``is_last`` and ``outcome`` (the session's: purchase or terminate).
 
 Definitions (as implemented):
 
@@ -39,8 +39,11 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+from webmimic.core.actions import ACTION_TYPES, Action
+from webmimic.core.names import is_purchase_name
+from webmimic.evaluation.rundir import StepRecord
+
 __all__ = [
-    "ACTION_TYPES",
     "compute_metrics",
     "f1_per_class",
     "macro_f1",
@@ -49,12 +52,7 @@ __all__ = [
     "operation_tokens",
     "token_f1",
     "predicted_outcome",
-    "is_purchase_name",
 ]
-
-ACTION_TYPES = ("click", "type_and_submit", "terminate")
-Record = Mapping[str, Any]
-
 
 def f1_per_class(gold: Sequence[str], pred: Sequence[str], label: str) -> float:
     """F1 of one class; 0.0 when the class is neither in gold nor predicted."""
@@ -85,13 +83,13 @@ def binary_f1(gold: Sequence[str], pred: Sequence[str], positive: str) -> float 
     return f1_per_class(gold, pred, positive)
 
 
-def operation_tokens(action: Mapping[str, Any] | None) -> list[str]:
+def operation_tokens(action: Action | None) -> list[str]:
     """Mind2Web's operation string as tokens: the type, then the typed text's words."""
     if action is None:
         return []
-    tokens = [str(action["type"])]
-    if action["type"] == "type_and_submit":
-        tokens += str(action.get("text") or "").lower().split()
+    tokens = [action.type]
+    if action.type == "type_and_submit":
+        tokens += (action.text or "").lower().split()
     return tokens
 
 
@@ -104,97 +102,94 @@ def token_f1(pred: Sequence[str], gold: Sequence[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def is_purchase_name(name: str | None, purchase_names: Collection[str]) -> bool:
-    """Same rule as ``Site.is_purchase``: the exact name or its last dotted part."""
-    return bool(name) and (name in purchase_names or str(name).rsplit(".", 1)[-1] in purchase_names)
-
-
-def predicted_outcome(agent: Mapping[str, Any] | None, purchase_names: Collection[str]) -> str:
+def predicted_outcome(agent: Action | None, purchase_names: Collection[str]) -> str:
     """purchase, terminate, or other (anything else at the last step, counted as wrong)."""
     if agent is None:
         return "other"
-    if agent["type"] == "terminate":
+    if agent.type == "terminate":
         return "terminate"
-    if agent["type"] == "click" and is_purchase_name(agent.get("name"), purchase_names):
+    if agent.type == "click" and is_purchase_name(agent.name, purchase_names):
         return "purchase"
     return "other"
 
 
-def _session_purchase_names(records: Iterable[Record]) -> set[str]:
+def _session_purchase_names(records: Iterable[StepRecord]) -> set[str]:
     """Purchase names learnt from the gold: the human's last click in bought sessions, purchase click types."""
     names: set[str] = set()
     for r in records:
-        human = r["human_action"]
-        if human["type"] != "click":
+        human = r.human_action
+        if human.type != "click" or human.name is None:
             continue
-        if r.get("click_type") == "purchase" or (r.get("is_last") and r.get("outcome") == "purchase"):
-            names.add(human["name"])
+        if r.click_type == "purchase" or (r.is_last and r.outcome == "purchase"):
+            names.add(human.name)
     return names
 
 
-def _predicted_click_type(agent: Mapping[str, Any] | None, types_by_name: Mapping[str, str]) -> str:
-    if agent is None or agent["type"] != "click":
+def _predicted_click_type(agent: Action | None, types_by_name: Mapping[str, str]) -> str:
+    if agent is None or agent.type != "click" or agent.name is None:
         return "none"
-    return types_by_name.get(agent["name"], "other")
+    return types_by_name.get(agent.name, "other")
 
 
 def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _element_match(record: Record) -> bool:
-    human, agent = record["human_action"], record["agent_action"]
+def _element_match(record: StepRecord) -> bool:
+    human, agent = record.human_action, record.agent_action
     if agent is None:
         return False
-    if human["type"] == "terminate":
-        return agent["type"] == "terminate"
-    return agent.get("name") == human.get("name")
+    if human.type == "terminate":
+        return agent.type == "terminate"
+    return agent.name == human.name
 
 
-def compute_metrics(records: Iterable[Record], *, purchase_names: Collection[str] = ()) -> dict[str, Any]:
+def _click_types(by_session: Mapping[str, Sequence[StepRecord]]) -> tuple[list[str], list[str]]:
+    """Gold and predicted click types over the steps whose human action is a click with a click type."""
+    gold: list[str] = []
+    pred: list[str] = []
+    for rows in by_session.values():
+        typed = [r for r in rows if r.human_action.type == "click" and r.click_type]
+        types_by_name = {str(r.human_action.name): str(r.click_type) for r in typed}
+        for r in typed:
+            gold.append(str(r.click_type))
+            pred.append(_predicted_click_type(r.agent_action, types_by_name))
+    return gold, pred
+
+
+def compute_metrics(records: Iterable[StepRecord], *, purchase_names: Collection[str] = ()) -> dict[str, Any]:
     """Every metric of a run from its step records (order does not matter).
 
     ``purchase_names``: the sites' purchase names (e.g. ``buy_now``); the purchase clicks seen
     in the gold records are added to them.
     """
-    rows = sorted(records, key=lambda r: (str(r["session_id"]), int(r["step"])))
-    by_session: dict[str, list[Record]] = defaultdict(list)
+    rows = sorted(records, key=lambda r: r.key)
+    by_session: dict[str, list[StepRecord]] = defaultdict(list)
     for r in rows:
-        by_session[str(r["session_id"])].append(r)
-    exact = [bool(r["match"]["exact"]) for r in rows]
-    gold_types = [r["human_action"]["type"] for r in rows]
-    pred_types = [r["agent_action"]["type"] if r["agent_action"] else "invalid" for r in rows]
+        by_session[r.session_id].append(r)
+    exact = [r.exact for r in rows]
+    gold_types = [r.human_action.type for r in rows]
+    pred_types = [r.agent_action.type if r.agent_action else "invalid" for r in rows]
     present = [t for t in ACTION_TYPES if t in gold_types]
 
     names = set(purchase_names) | _session_purchase_names(rows)
-    last = [r for r in rows if r.get("is_last")]
-    gold_outcomes = [str(r["outcome"]) for r in last]
-    pred_outcomes = [predicted_outcome(r["agent_action"], names) for r in last]
-
-    gold_clicks: list[str] = []
-    pred_clicks: list[str] = []
-    for session_rows in by_session.values():
-        types_by_name = {
-            r["human_action"]["name"]: r["click_type"]
-            for r in session_rows
-            if r["human_action"]["type"] == "click" and r.get("click_type")
-        }
-        for r in session_rows:
-            if r["human_action"]["type"] == "click" and r.get("click_type"):
-                gold_clicks.append(str(r["click_type"]))
-                pred_clicks.append(_predicted_click_type(r["agent_action"], types_by_name))
+    last = [r for r in rows if r.is_last]
+    gold_outcomes = [r.outcome for r in last]
+    pred_outcomes = [predicted_outcome(r.agent_action, names) for r in last]
+    gold_clicks, pred_clicks = _click_types(by_session)
 
     return {
         "sessions": len(by_session),
         "steps": len(rows),
-        "exact_match": _mean([_mean([bool(r["match"]["exact"]) for r in rs]) or 0.0 for rs in by_session.values()]),
+        "exact_match": _mean([_mean([r.exact for r in rs]) or 0.0 for rs in by_session.values()]),
         "exact_match_micro": _mean(exact),
         "action_type_accuracy": _mean([g == p for g, p in zip(gold_types, pred_types)]),
         "action_type_macro_f1": macro_f1(gold_types, pred_types, present),
         "element_accuracy": _mean([_element_match(r) for r in rows]),
-        "operation_f1": _mean([token_f1(operation_tokens(r["agent_action"]), operation_tokens(r["human_action"])) for r in rows]),
+        "operation_f1": _mean([token_f1(operation_tokens(r.agent_action), operation_tokens(r.human_action))
+                               for r in rows]),
         "session_outcome_f1": binary_f1(gold_outcomes, pred_outcomes, "purchase"),
         "session_outcome_weighted_f1": weighted_f1(gold_outcomes, pred_outcomes),
         "click_type_weighted_f1": weighted_f1(gold_clicks, pred_clicks),
-        "invalid_outputs": sum(1 for r in rows if r["agent_action"] is None),
+        "invalid_outputs": sum(1 for r in rows if r.invalid),
     }

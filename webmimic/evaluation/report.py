@@ -1,7 +1,7 @@
 """``report.html``: one self-contained page to read a finished run step by step.
 
-It reads only the run directory (``steps.jsonl``, ``metrics.json``, ``shots/``) so it can be
-rebuilt at any time, and it inlines everything (images as data URIs, CSS, JS) so the file opens
+It reads only the run directory (``steps.jsonl``, ``metrics.json``, ``shots/``, through
+``webmimic.evaluation.rundir``) so it can be rebuilt at any time, and it inlines everything (images as data URIs, CSS, JS) so the file opens
 from disk, is mailed around, and never touches the network. Agent output is untrusted: every
 string is HTML-escaped and a Content-Security-Policy lets only the report's own script run.
 """
@@ -17,13 +17,15 @@ import importlib.resources
 import json
 import os
 from pathlib import Path
-import tempfile
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from webmimic.errors import DataFormatError
+from webmimic.core.actions import Action
+from webmimic.core.errors import DataFormatError, EvalRunError
+from webmimic.core.files import atomic_write
 from webmimic.evaluation import plots
+from webmimic.evaluation.rundir import METRICS_FILE, REPORT_FILE, STEPS_FILE, StepRecord, read_metrics, read_steps
 
 __all__ = ["write_report", "render_report", "load_run", "RunData", "SessionData"]
 
@@ -50,11 +52,11 @@ class SessionData:
     """One session's checked steps, in step order."""
 
     id: str
-    steps: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
 
     @property
     def matches(self) -> int:
-        return sum(1 for s in self.steps if _exact(s))
+        return sum(1 for s in self.steps if s.exact)
 
     @property
     def accuracy(self) -> float:
@@ -62,7 +64,7 @@ class SessionData:
 
     @property
     def outcome(self) -> str | None:
-        return next((str(s["outcome"]) for s in reversed(self.steps) if s.get("outcome")), None)
+        return next((s.outcome for s in reversed(self.steps) if s.outcome), None)
 
 
 @dataclass
@@ -72,61 +74,40 @@ class RunData:
     out_dir: Path
     metrics: dict[str, Any]
     sessions: list[SessionData]
+    torn: bool = False  # steps.jsonl ended in a torn line (an interrupted run); it is not shown
 
     @property
-    def steps(self) -> list[dict[str, Any]]:
+    def steps(self) -> list[StepRecord]:
         return [s for sess in self.sessions for s in sess.steps]
 
 
 def load_run(out_dir: str | os.PathLike[str]) -> RunData:
-    """Read ``steps.jsonl`` (required) and ``metrics.json`` (optional) from a run directory."""
+    """Read ``steps.jsonl`` (required) and ``metrics.json`` (optional) from a run directory.
+
+    A damaged file raises DataFormatError (a report is a data reader, like ``webmimic validate``).
+    """
     root = Path(out_dir)
-    path = root / "steps.jsonl"
+    path = root / STEPS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"Cannot write a report: {path} does not exist (is {root} a `webmimic eval` output directory?)")
+    try:
+        steps = read_steps(path)
+        metrics = read_metrics(root) or {}
+    except EvalRunError as err:
+        raise DataFormatError(str(err)) from err
     sessions: dict[str, SessionData] = {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataFormatError(f"{path}:{lineno}: not JSON ({err.msg}).") from err
-            if not isinstance(rec, dict) or "session_id" not in rec:
-                raise DataFormatError(f"{path}:{lineno}: a step record must be an object with a session_id.")
-            sid = str(rec["session_id"])
-            sessions.setdefault(sid, SessionData(sid)).steps.append(rec)
+    for rec in steps.records:
+        sessions.setdefault(rec.session_id, SessionData(rec.session_id)).steps.append(rec)
     for sess in sessions.values():
-        sess.steps.sort(key=lambda s: s.get("step") if isinstance(s.get("step"), int) else 0)
-    metrics: dict[str, Any] = {}
-    mpath = root / "metrics.json"
-    if mpath.is_file():
-        try:
-            loaded = json.loads(mpath.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise DataFormatError(f"{mpath}: not JSON ({err.msg}).") from err
-        if not isinstance(loaded, dict):
-            raise DataFormatError(f"{mpath}: expected a JSON object.")
-        metrics = loaded
-    return RunData(root, metrics, list(sessions.values()))
+        sess.steps.sort(key=lambda s: s.step)
+    return RunData(root, metrics, list(sessions.values()), torn=steps.torn)
 
 
 def write_report(out_dir: str | os.PathLike[str]) -> Path:
-    """Write ``out_dir/report.html`` atomically (temp file + rename) and return its path."""
+    """Write ``out_dir/report.html`` atomically and return its path."""
     run = load_run(out_dir)
     html = render_report(run)
-    target = run.out_dir / "report.html"
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html.tmp", dir=run.out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(run.out_dir / REPORT_FILE, html)
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -149,8 +130,11 @@ def render_report(run: RunData) -> str:
         "</header><main>",
         _metrics_section(run),
     ]
+    if run.torn:
+        body.append(f'<p class="note" id="torn">The last line of {STEPS_FILE} is incomplete (the run was '
+                    "interrupted); it is not shown. <code>webmimic eval --resume</code> finishes the run.</p>")
     if not run.steps:
-        body.append('<p class="empty" id="no-steps">This run has no steps: steps.jsonl is empty, '
+        body.append(f'<p class="empty" id="no-steps">This run has no steps: {STEPS_FILE} is empty, '
                     "so there is nothing to plot or step through.</p>")
     else:
         body += [_plots_section(run), _index_section(run)]
@@ -200,8 +184,8 @@ def _metrics_section(run: RunData) -> str:
             v = ", ".join(f"{a} {b}" for a, b in v.items())
         meta_rows.append(f'<tr data-key="{escape(k)}"><th>{escape(k)}</th><td>{_fmt(v)}</td></tr>')
     if not m:
-        return ('<section id="metrics"><h2>Metrics</h2><p class="empty">No metrics.json in this run directory; '
-                "the numbers below are from steps.jsonl only.</p></section>")
+        return (f'<section id="metrics"><h2>Metrics</h2><p class="empty">No {METRICS_FILE} in this run directory; '
+                f"the numbers below are from {STEPS_FILE} only.</p></section>")
     return (
         '<section id="metrics"><h2>Metrics</h2><div class="tables">'
         f'<table class="metrics"><tbody>{"".join(rows)}</tbody></table>'
@@ -214,29 +198,12 @@ def _img(data: bytes, alt: str) -> str:
     return f'<img alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
 
 
-def _agent_type(step: dict[str, Any]) -> str:
-    act = step.get("agent_action")
-    if isinstance(act, dict) and isinstance(act.get("type"), str):
-        return act["type"]
-    return "invalid"
-
-
-def _human_type(step: dict[str, Any]) -> str:
-    act = step.get("human_action")
-    return str(act.get("type")) if isinstance(act, dict) else "unknown"
-
-
-def _exact(step: dict[str, Any]) -> bool:
-    match = step.get("match")
-    return bool(match.get("exact")) if isinstance(match, dict) else False
-
-
 def _plots_section(run: RunData) -> str:
     by_pos: dict[int, list[bool]] = defaultdict(list)
     for sess in run.sessions:
         for pos, step in enumerate(sess.steps, 1):
-            by_pos[pos].append(_exact(step))
-    confusion = Counter((_human_type(s), _agent_type(s)) for s in run.steps)
+            by_pos[pos].append(step.exact)
+    confusion = Counter((s.human_action.type, s.agent_action.type if s.agent_action else "invalid") for s in run.steps)
     return (
         '<section id="plots"><h2>Plots</h2><div class="plots">'
         + _img(plots.png_accuracy_by_position(by_pos), "exact match by step position")
@@ -267,7 +234,7 @@ def _index_section(run: RunData) -> str:
 
 def _session_section(run: RunData, i: int, sess: SessionData) -> str:
     pips = "".join(
-        f'<a class="pip{" match" if _exact(s) else ""}" href="#s-{i}-{k}" data-k="{k}" title="step {escape(str(s.get("step", k)))}">{k}</a>'
+        f'<a class="pip{" match" if s.exact else ""}" href="#s-{i}-{k}" data-k="{k}" title="step {s.step}">{k}</a>'
         for k, s in enumerate(sess.steps, 1)
     )
     head = (
@@ -284,14 +251,11 @@ def _session_section(run: RunData, i: int, sess: SessionData) -> str:
     return f'<section class="session" id="s-{i}" data-session="{escape(sess.id)}">{head}{steps}</section>'
 
 
-def _action_cells(act: Any) -> str:
+def _action_cells(act: Action | None) -> str:
     if act is None:
         return '<td colspan="3" class="bad">no valid action</td>'
-    if not isinstance(act, dict):
-        return f'<td colspan="3"><code>{escape(json.dumps(act, ensure_ascii=False))}</code></td>'
     cells = []
-    for key in ("type", "name", "text"):
-        v = act.get(key)
+    for v in (act.type, act.name, act.text):
         cells.append('<td class="na">–</td>' if v is None else f"<td><code>{escape(str(v))}</code></td>")
     return "".join(cells)
 
@@ -302,69 +266,69 @@ def _mark(v: Any) -> str:
     return '<span class="ok">✓</span>' if v else '<span class="bad">✗</span>'
 
 
-def _step_article(run: RunData, i: int, k: int, step: dict[str, Any]) -> str:
-    match = step.get("match") if isinstance(step.get("match"), dict) else {}
+def _step_article(run: RunData, i: int, k: int, step: StepRecord) -> str:
+    match = step.match.to_dict()
     head = (
-        f'<div class="step-head"><h3>Step {escape(str(step.get("step", k)))}</h3>'
-        f'<span>{_mark(match.get("exact"))} {"exact match" if _exact(step) else "mismatch"}</span>'
-        + ('<span class="note">last step (outcome)</span>' if step.get("is_last") else "")
-        + (f'<span class="note">{escape(str(step["url"]))}</span>' if step.get("url") else "")
+        f'<div class="step-head"><h3>Step {step.step}</h3>'
+        f'<span>{_mark(step.exact)} {"exact match" if step.exact else "mismatch"}</span>'
+        + ('<span class="note">last step (outcome)</span>' if step.is_last else "")
+        + (f'<span class="note">{escape(step.url)}</span>' if step.url else "")
         + "</div>"
     )
     table = (
         '<table class="actions"><thead><tr><th></th><th>type</th><th>name</th><th>text</th></tr></thead><tbody>'
-        f'<tr class="human"><th class="legend"><span class="human">human</span></th>{_action_cells(step.get("human_action"))}</tr>'
-        f'<tr class="agent"><th class="legend"><span class="agent">agent</span></th>{_action_cells(step.get("agent_action"))}</tr>'
+        '<tr class="human"><th class="legend"><span class="human">human</span></th>'
+        f"{_action_cells(step.human_action)}</tr>"
+        '<tr class="agent"><th class="legend"><span class="agent">agent</span></th>'
+        f"{_action_cells(step.agent_action)}</tr>"
         "</tbody></table>"
         '<table class="match"><tr>'
-        + "".join(f"<th>{key}</th><td>{_mark(match.get(key))}</td>" for key in ("exact", "type", "name", "text"))
+        + "".join(f"<th>{key}</th><td>{_mark(value)}</td>" for key, value in match.items())
         + "</tr></table>"
     )
     extra = []
-    if step.get("click_type"):
-        extra.append(f'<div class="note">click type: {escape(str(step["click_type"]))}</div>')
-    if step.get("error"):
-        extra.append(f'<div class="error"><b>error:</b> {escape(str(step["error"]))}</div>')
-    for key, who in (("human_rationale", "human"), ("agent_rationale", "agent")):
-        if step.get(key):
+    if step.click_type:
+        extra.append(f'<div class="note">click type: {escape(step.click_type)}</div>')
+    if step.error:
+        extra.append(f'<div class="error"><b>error:</b> {escape(step.error)}</div>')
+    for text, who in ((step.human_rationale, "human"), (step.agent_rationale, "agent")):
+        if text:
             extra.append(f'<div class="rationale"><b class="legend"><span class="{who}">{who}</span></b> '
-                         f"{escape(str(step[key]))}</div>")
-    if step.get("raw_output") not in (None, ""):
-        raw = step["raw_output"] if isinstance(step["raw_output"], str) else json.dumps(step["raw_output"], ensure_ascii=False)
-        extra.append(f'<details class="raw"><summary>raw agent output</summary><pre>{escape(raw)}</pre></details>')
-    if isinstance(step.get("timings"), dict) and step["timings"]:
-        t = ", ".join(f"{escape(str(a))} {_fmt(b)}" for a, b in step["timings"].items())
+                         f"{escape(text)}</div>")
+    if step.raw_output:
+        extra.append(f'<details class="raw"><summary>raw agent output</summary><pre>{escape(step.raw_output)}</pre>'
+                     "</details>")
+    if step.timings:
+        t = ", ".join(f"{escape(str(a))} {_fmt(b)}" for a, b in step.timings.items())
         extra.append(f'<div class="note">timings: {t}</div>')
     shot = _screenshot(run, step, k)
     return (
-        f'<article class="step{" match" if _exact(step) else ""}" id="s-{i}-{k}" data-index="{k}">{head}'
+        f'<article class="step{" match" if step.exact else ""}" id="s-{i}-{k}" data-index="{k}">{head}'
         f'<div class="step-body">{shot}<div class="details">{table}{"".join(extra)}</div></div></article>'
     )
 
 
-def _screenshot(run: RunData, step: dict[str, Any], k: int) -> str:
+def _screenshot(run: RunData, step: StepRecord, k: int) -> str:
     """The screenshot with the human's box (green) and the agent's (red), positioned in %."""
-    rel = step.get("screenshot")
+    rel = step.screenshot
     if not rel:
         return ""
-    path = (run.out_dir / str(rel)).resolve()
+    path = (run.out_dir / rel).resolve()
     mime = IMAGE_TYPES.get(path.suffix.lower())
     if mime is None or not path.is_relative_to(run.out_dir.resolve()) or not path.is_file():
-        return f'<p class="note">screenshot {escape(str(rel))} is missing</p>'
+        return f'<p class="note">screenshot {escape(rel)} is missing</p>'
     data = path.read_bytes()
     try:
         with Image.open(path) as im:
             width, height = im.size
     except (UnidentifiedImageError, OSError):
-        return f'<p class="note">screenshot {escape(str(rel))} is not a readable image</p>'
-    ref = step.get("viewport") or run.metrics.get("viewport")
+        return f'<p class="note">screenshot {escape(rel)} is not a readable image</p>'
+    ref = run.metrics.get("viewport")
     if isinstance(ref, (list, tuple)) and len(ref) == 2 and all(isinstance(v, (int, float)) and v > 0 for v in ref):
         width, height = ref
-    boxes = step.get("boxes") if isinstance(step.get("boxes"), dict) else {}
     parts, notes = [], []
-    for side in ("human", "agent"):
-        box = boxes.get(side)
-        if not (isinstance(box, (list, tuple)) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)):
+    for side, box in (("human", step.boxes.human), ("agent", step.boxes.agent)):
+        if box is None:
             continue
         x, y, w, h = box
         x0, y0 = max(0.0, x), max(0.0, y)

@@ -17,37 +17,30 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 import hashlib
 import importlib.metadata
-import json
 import multiprocessing
 import os
 from pathlib import Path
-import re
 import sys
 import time
 from typing import Any
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator
 
 from webmimic.agents.base import make_agent
 from webmimic.envs.replay_env import ReplayEnv
-from webmimic.errors import ActionParseError, ElementNotFoundError, WebmimicError
+from webmimic.core.errors import EvalRunError, WebmimicError
 from webmimic.evaluation.metrics import compute_metrics
+from webmimic.evaluation.rundir import (
+    STEPS_FILE, MANIFEST_FILE, StepRecord, StepsWriter, read_manifest, read_steps, rewrite_steps, safe_name,
+    write_manifest, write_metrics,
+)
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import Session, read_sessions
-from webmimic.simulator import Action, BrowserConfig, Tab
-from webmimic.simulator.actions import parse_agent_output
+from webmimic.core.actions import Action
+from webmimic.simulator import BrowserConfig, Tab
 
-__all__ = ["EvalConfig", "EvalRunError", "run_eval", "default_out_dir", "safe_name", "read_step_records"]
+__all__ = ["EvalConfig", "EvalRunError", "SessionResult", "run_eval", "default_out_dir", "safe_name"]
 
-STEPS_FILE = "steps.jsonl"
-METRICS_FILE = "metrics.json"
-MANIFEST_FILE = "run.json"
 VERSIONED = ("webmimic", "playwright", "gymnasium", "transformers", "torch")
-
-
-class EvalRunError(WebmimicError):
-    """The run directory cannot be used as asked (not empty, or a resume that doesn't match)."""
 
 
 @dataclass(frozen=True)
@@ -88,13 +81,7 @@ class EvalConfig:
         return self.headed or self.pause_on_mismatch
 
 
-# -- names and files ---------------------------------------------------------------------------
-def safe_name(text: str) -> str:
-    """A file name for a session id or agent spec; a hash suffix keeps altered names distinct."""
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "_"
-    return clean if clean == text else f"{clean[:80]}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
-
-
+# -- names and files (the run directory's own names are in rundir) --------------------------------
 def _stem(path: str) -> str:
     name = Path(path).name
     for suffix in (".gz", ".jsonl", ".json"):
@@ -114,15 +101,6 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _versions() -> dict[str, str | None]:
     """Package versions from metadata only (importing torch would cost seconds)."""
     out: dict[str, str | None] = {}
@@ -134,27 +112,13 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
-def read_step_records(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], bool]:
-    """The complete lines of a steps file, and whether a torn (unterminated) last line was dropped."""
-    data = Path(path).read_bytes() if Path(path).exists() else b""
-    lines = data.split(b"\n")
-    torn = lines[-1] != b""
-    records: list[dict[str, Any]] = []
-    for number, line in enumerate(lines[:-1], 1):
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            raise EvalRunError(f"{path}:{number}: not a JSON step record ({err}); the run directory is damaged.") from err
-    return records, torn
-
-
 # -- one session, in a worker ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class SessionResult:
     """What a worker sends back: the step records, screenshots by relative path, or an error."""
 
     session_id: str
-    records: tuple[dict[str, Any], ...] = ()
+    records: tuple[StepRecord, ...] = ()
     shots: Mapping[str, bytes] = field(default_factory=dict)
     error: str | None = None
 
@@ -163,33 +127,18 @@ def _session_seed(seed: int, session_id: str) -> int:
     return int(hashlib.sha256(f"{seed}:{session_id}".encode()).hexdigest()[:8], 16)
 
 
-def _target(tab: Tab, action: Action | None) -> Locator | None:
-    """The element an action names, or None (terminate, unparseable, or not on the page)."""
-    if action is None or action.name is None:
-        return None
-    try:
-        return tab.locate(action.name)
-    except ElementNotFoundError:
-        return None
+def _box(tab: Tab, action: Action | None, *, scroll: bool = False) -> list[float] | None:
+    """The box of the element an action names (None: terminate, invalid, or not on the page)."""
+    box = tab.box(action.name if action is not None else None, scroll=scroll)
+    return [round(v, 1) for v in box] if box is not None else None
 
 
-def _box(target: Locator | None, timeout_ms: float) -> list[float] | None:
-    if target is None:
-        return None
-    try:
-        box = target.bounding_box(timeout=timeout_ms)
-    except PlaywrightError:
-        return None  # detached or timed out: the report just shows no box
-    if box is None:
-        return None
-    return [round(box["x"], 1), round(box["y"], 1), round(box["width"], 1), round(box["height"], 1)]
-
-
-def _parse(raw: Any) -> Action | None:
-    try:
-        return parse_agent_output(raw)[0]
-    except ActionParseError:
-        return None
+def _screenshot(tab: Tab, session_id: str, t: int, human: Action | None,
+                agent: Action | None) -> tuple[str, bytes, dict[str, list[float] | None]]:
+    """The step's screenshot (the human's target scrolled into it) and both targets' boxes."""
+    human_box = _box(tab, human, scroll=True)  # scrolling changes no observation
+    shot = f"shots/{safe_name(session_id)}/{t}.jpg"
+    return shot, tab.screenshot(jpeg_quality=60), {"human": human_box, "agent": _box(tab, agent)}
 
 
 class SessionEvaluator:
@@ -218,10 +167,9 @@ class SessionEvaluator:
         obs, info = env.reset(options={"session_id": session_id, "step": 0 if config.include_first else 1})
         agent.reset(env, info)
         session, tab = env.session, env.tab
-        visual = _visual() if config.visual else None
-        if visual is not None and config.trace:
-            visual.start_trace(tab.context)
-        records: list[dict[str, Any]] = []
+        if config.trace:
+            tab.start_tracing()
+        records: list[StepRecord] = []
         shots: dict[str, bytes] = {}
         terminated = False
         while not terminated:
@@ -231,47 +179,26 @@ class SessionEvaluator:
             timings: dict[str, float] = {"agent_ms": (time.perf_counter() - started) * 1000}
             if not records:
                 timings["reset_ms"] = float(info.get("reset_ms", 0.0))
-            agent_action = _parse(raw)
+            output = env.parse(raw)  # parsed once: the boxes and the step use the same action
             shot, boxes = None, {"human": None, "agent": None}
             if screenshots:
                 started = time.perf_counter()
-                shot = f"shots/{safe_name(session_id)}/{t}.jpg"
-                human_target = _target(tab, human)
-                if human_target is not None:  # scroll it into the screenshot (changes no observation)
-                    try:
-                        human_target.scroll_into_view_if_needed(timeout=tab.timeout_ms)
-                    except PlaywrightError:
-                        pass  # the report notes a target outside the screenshot
-                shots[shot] = tab.page.screenshot(type="jpeg", quality=60, timeout=tab.timeout_ms)
-                boxes = {"human": _box(human_target, tab.timeout_ms),
-                         "agent": _box(_target(tab, agent_action), tab.timeout_ms)}
+                shot, image, boxes = _screenshot(tab, session_id, t, human, output.action)
+                shots[shot] = image
                 timings["screenshot_ms"] = (time.perf_counter() - started) * 1000
-            if visual is not None and config.shows_browser:
-                visual.show_step(tab.page, human, agent_action)
-            obs, _, terminated, _, info = env.step(raw)
+            if config.shows_browser:
+                tab.show_step(human, output.action)
+            obs, _, terminated, _, info = env.step(output)
             timings["step_ms"] = float(info.get("step_ms", 0.0))
-            if visual is not None and config.pause_on_mismatch and not info["match"]["exact"]:
-                visual.pause(tab.page)
-            records.append({
-                "session_id": session.id, "step": t,
-                "human_action": info["human_action"], "agent_action": info["agent_action"],
-                "raw_output": info["raw_output"], "agent_rationale": info["agent_rationale"],
-                "human_rationale": info["human_rationale"], "error": info["error"],
-                "match": info["match"], "click_type": info["click_type"], "url": url,
-                "timings": timings, "screenshot": shot, "boxes": boxes,
-                "is_last": t == len(session.steps) - 1, "outcome": session.outcome,
-            })
-        if visual is not None and config.trace:
-            traces = self.out_dir / "traces"
-            traces.mkdir(parents=True, exist_ok=True)
-            visual.stop_trace(tab.context, str(traces / f"{safe_name(session_id)}.zip"))
+            if config.pause_on_mismatch and not info["match"]["exact"]:
+                tab.pause()
+            records.append(StepRecord.from_step_info(
+                info, session_id=session.id, step=t, url=url, timings=timings, screenshot=shot, boxes=boxes,
+                is_last=t == len(session.steps) - 1, outcome=session.outcome,
+            ))
+        if config.trace:
+            tab.stop_tracing(self.out_dir / "traces" / f"{safe_name(session_id)}.zip")
         return SessionResult(session_id, tuple(records), shots)
-
-
-def _visual() -> Any:
-    from webmimic.evaluation import visual
-
-    return visual
 
 
 _WORKER: SessionEvaluator | None = None
@@ -294,15 +221,19 @@ def _checked_steps(session: Session, include_first: bool) -> list[int]:
     return list(range(0 if include_first else 1, len(session.steps)))
 
 
-def _prepare_dir(out: Path, manifest: dict[str, Any], resume: bool, all_sessions: Sequence[Session]) -> set[str]:
-    """Check or create the run directory; on resume, keep complete sessions and return their ids."""
-    steps_path, manifest_path = out / STEPS_FILE, out / MANIFEST_FILE
+def _prepare_dir(out: Path, manifest: dict[str, Any], resume: bool,
+                 all_sessions: Sequence[Session]) -> tuple[StepRecord, ...]:
+    """Check or create the run directory; on resume, keep complete sessions' records and return them.
+
+    A torn last line and the lines of unfinished sessions are dropped (the file is rewritten
+    atomically), so those sessions are redone from scratch and appended again.
+    """
     if out.exists() and any(out.iterdir()):
         if not resume:
             raise EvalRunError(f"{out} is not empty. Pass --resume to continue that run, or choose another --out.")
-        if not manifest_path.is_file():
+        before = read_manifest(out)
+        if before is None:
             raise EvalRunError(f"Cannot resume in {out}: it has no {MANIFEST_FILE}, so it is not an eval run directory.")
-        before = json.loads(manifest_path.read_text(encoding="utf-8"))
         for key, what in (("sessions_sha256", "sessions file"), ("agent", "agent"),
                           ("include_first", "--include-first"), ("seed", "seed")):
             if before.get(key) != manifest[key]:
@@ -311,38 +242,17 @@ def _prepare_dir(out: Path, manifest: dict[str, Any], resume: bool, all_sessions
                     f"({before.get(key)!r} there, {manifest[key]!r} now). Use another --out for a new run."
                 )
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(manifest_path, json.dumps(manifest, indent=2).encode())
-    records, torn = read_step_records(steps_path)
+    write_manifest(out, manifest)
+    steps = read_steps(out / STEPS_FILE)
     expected = {s.id: set(_checked_steps(s, manifest["include_first"])) for s in all_sessions}
     seen: dict[str, set[int]] = {}
-    for r in records:
-        seen.setdefault(str(r["session_id"]), set()).add(int(r["step"]))
-    done = {sid for sid, steps in seen.items() if steps == expected.get(sid)}
-    kept = [r for r in records if r["session_id"] in done]
-    if torn or len(kept) != len(records):
-        body = b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in kept)
-        _atomic_write(steps_path, body)
-    return done
-
-
-class StepsWriter:
-    """Appends whole sessions to steps.jsonl, screenshots first, each session fsync'd."""
-
-    def __init__(self, out: Path):
-        self.out = out
-        self._fh = open(out / STEPS_FILE, "ab")
-
-    def write(self, result: SessionResult) -> None:
-        for rel, data in result.shots.items():
-            path = self.out / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(path, data)
-        self._fh.write(b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in result.records))
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-
-    def close(self) -> None:
-        self._fh.close()
+    for r in steps.records:
+        seen.setdefault(r.session_id, set()).add(r.step)
+    done = {sid for sid, numbers in seen.items() if numbers == expected.get(sid)}
+    kept = tuple(r for r in steps.records if r.session_id in done)
+    if steps.torn or len(kept) != len(steps.records):
+        rewrite_steps(steps.path, kept)
+    return kept
 
 
 # -- orchestration -------------------------------------------------------------------------------------
@@ -378,12 +288,12 @@ def _results_in_workers(config: EvalConfig, sessions_path: str, out: Path, worke
 class _Progress:
     """tqdm on stderr: steps done, sessions done, running exact match (session-averaged)."""
 
-    def __init__(self, enabled: bool, total_steps: int, total_sessions: int, done: Sequence[Mapping[str, Any]]):
+    def __init__(self, enabled: bool, total_steps: int, total_sessions: int, done: Sequence[StepRecord]):
         from tqdm import tqdm
 
         self._sessions: dict[str, list[bool]] = {}
         for r in done:
-            self._sessions.setdefault(str(r["session_id"]), []).append(bool(r["match"]["exact"]))
+            self._sessions.setdefault(r.session_id, []).append(r.exact)
         self.total_sessions = total_sessions
         self.bar = tqdm(total=total_steps, initial=len(done), unit="step", file=sys.stderr,
                         disable=not enabled, dynamic_ncols=True, desc="eval")
@@ -395,7 +305,7 @@ class _Progress:
         self.bar.set_postfix_str(f"sessions {len(self._sessions)}/{self.total_sessions}, exact match {em}")
 
     def update(self, result: SessionResult) -> None:
-        self._sessions[result.session_id] = [bool(r["match"]["exact"]) for r in result.records]
+        self._sessions[result.session_id] = [r.exact for r in result.records]
         self.bar.update(len(result.records))
         self._postfix()
 
@@ -430,7 +340,8 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
         make_agent(config.agent, seed=config.seed)  # a bad spec fails here, before any browser starts
     except ValueError as err:
         raise EvalRunError(str(err)) from err
-    done = _prepare_dir(out, manifest, config.resume, all_sessions)
+    kept = _prepare_dir(out, manifest, config.resume, all_sessions)
+    done = {r.session_id for r in kept}
     wanted = {s.id for s in selected}
     todo = [(s.id, i < config.screenshots) for i, s in enumerate(selected)
             if s.id not in done and _checked_steps(s, config.include_first)]
@@ -439,8 +350,7 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
         print("webmimic eval: --headed/--pause-on-mismatch/--trace use one browser: running with --workers 1.",
               file=sys.stderr)
         workers = 1
-    previous, _ = read_step_records(out / STEPS_FILE)
-    previous = [r for r in previous if r["session_id"] in wanted]
+    previous = [r for r in kept if r.session_id in wanted]
     total = sum(len(_checked_steps(s, config.include_first)) for s in selected)
     counted = sum(1 for s in selected if _checked_steps(s, config.include_first))
     progress = _Progress(config.progress, total, counted, previous)
@@ -454,7 +364,7 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
                 failures.append({"session_id": result.session_id, "error": result.error})
                 progress.bar.write(f"webmimic eval: session {result.session_id!r} failed: {result.error}", file=sys.stderr)
                 continue
-            writer.write(result)
+            writer.write(result.records, result.shots)
             progress.update(result)
             if on_result is not None:
                 on_result(result)
@@ -467,8 +377,8 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
 def _finish(out: Path, config: EvalConfig, manifest: Mapping[str, Any], selected: Sequence[Session],
             failures: list[dict[str, str]], wall: float) -> dict[str, Any]:
     wanted = {s.id for s in selected}
-    records, _ = read_step_records(out / STEPS_FILE)
-    metrics = compute_metrics([r for r in records if r["session_id"] in wanted], purchase_names=_purchase_names(selected))
+    records = [r for r in read_steps(out / STEPS_FILE).records if r.session_id in wanted]
+    metrics = compute_metrics(records, purchase_names=_purchase_names(selected))
     metrics.update({
         "failed_sessions": failures,
         "agent": config.agent,
@@ -481,7 +391,7 @@ def _finish(out: Path, config: EvalConfig, manifest: Mapping[str, Any], selected
         "wall_seconds": round(wall, 3),
         "config": {k: v for k, v in asdict(config).items() if k != "progress"},
     })
-    _atomic_write(out / METRICS_FILE, json.dumps(metrics, indent=2, ensure_ascii=False).encode())
+    write_metrics(out, metrics)
     from webmimic.evaluation.report import write_report
 
     write_report(out)

@@ -1,4 +1,8 @@
-"""Recorded sessions: the session file format, its validator and the OPeRA importer."""
+"""Recorded sessions: the file format, reading and writing, validation, the bundled data, the
+OPeRA importer and the recorder (``webmimic.replay.record``, imported on its own: it drives a browser).
+
+Importing this package loads neither Playwright nor torch nor transformers.
+"""
 
 from webmimic.replay.opera import ImportSummary, OPERA_COLUMNS, import_opera, import_opera_main
 from webmimic.replay.session import (

@@ -21,10 +21,10 @@ from typing import Any, TextIO
 import lxml.etree
 import lxml.html
 
-from webmimic.errors import DataFormatError
+from webmimic.core.errors import DataFormatError
 from webmimic.replay.jsonl import json_lines, open_text
 from webmimic.replay.session import SNAPSHOT_SITE, Session, Step, problem_message, write_sessions
-from webmimic.simulator.actions import Action
+from webmimic.core.actions import Action
 
 __all__ = ["OPERA_COLUMNS", "OPERA_ACTION_TYPES", "ImportSummary", "OperaRow", "import_opera", "import_opera_main", "collect_opera"]
 

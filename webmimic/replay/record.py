@@ -1,12 +1,8 @@
 """The recorder: a person shops in a real browser; their actions become a ``recorded`` session.
 
-How capture works (and why it is ordered correctly): ``simulator/record.js`` runs in every
-document of the recording context (an init script). It keeps a snapshot of the page taken with
-``simplify.js``'s own observe once the page settled, and reports each action through a Playwright
-binding *synchronously from the event listener*, carrying that snapshot. So the page attached to
-an action is the page as it was before the action, even when the click starts a navigation
-before Python hears of it; Python never has to race the page. The page also reports each settled
-snapshot, which gives the final ``terminate`` step its page.
+Capture is the browser layer's (``Tab.capture``, see ``webmimic.simulator.capture``): each action
+arrives with the page as it was before it, and each settled page is reported too, which gives
+the final ``terminate`` step its page. This module turns those events into a session.
 
 Recorded actions: a click on a named control; Enter in a named text input (or typing and then
 clicking the form's default button) as ``type_and_submit``; choosing an ``<option>`` as a click on
@@ -20,65 +16,25 @@ id must not be in it, and all sessions are written back atomically.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timezone
-from functools import lru_cache
-import importlib.resources
 import logging
 import os
-from typing import Any
 import uuid
 
-from playwright.sync_api import Error as PWError, Page
-
-from webmimic.errors import WebmimicError
+from webmimic.core.actions import Action
+from webmimic.core.errors import WebmimicError
+from webmimic.core.names import last_part
 from webmimic.replay.session import Persona, Session, Step, read_sessions, write_sessions
-from webmimic.simulator import Action, Browser, BrowserConfig, Observation
-from webmimic.simulator.observation import finish_html, script as simplify_script
-from webmimic.sites import Site, get_site
+from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
+from webmimic.simulator.capture import Capture, CaptureEvent
+from webmimic.sites import Site, SiteServer, get_site
 
-__all__ = ["record_session", "record_main", "recorder_script", "wait_until_observed", "HOW_TO"]
+__all__ = ["record_session", "record_main", "HOW_TO"]
 
 log = logging.getLogger(__name__)
 
 HOW_TO = "Shop in the browser window; close it to end the session."
-BINDING = "__wmRecord"
-_OBSERVED_JS = """() => {
-  const R = window.__wmRec;
-  return !!R && document.readyState === "complete" && !R.typing && !R.need && R.snapMuts === R.muts;
-}"""
-
-
-@lru_cache(maxsize=1)
-def recorder_script() -> str:
-    """The init script: record.js applied to simplify.js (both package data)."""
-    record = importlib.resources.files("webmimic.simulator").joinpath("record.js").read_text(encoding="utf-8")
-    return f"({record.strip()})(\n{simplify_script().strip()}\n);"
-
-
-def wait_until_observed(page: Page, timeout_ms: float = 10_000) -> None:
-    """Wait until the recorder's snapshot of the current page is current (and reported).
-
-    The snapshot's report is sent before this returns, so Python already holds it: useful before
-    handing the page to the person, and in tests before closing the page.
-    """
-    page.wait_for_load_state("load", timeout=timeout_ms)
-    while True:
-        try:
-            page.wait_for_function(_OBSERVED_JS, polling="raf", timeout=timeout_ms).dispose()
-            return
-        except PWError:
-            if page.is_closed():
-                raise
-            page.wait_for_load_state("load", timeout=timeout_ms)  # a navigation replaced the document
-
-
-def _relative(url: str, base: str) -> str:
-    """The URL without the server's origin (path + query), so files don't depend on the port."""
-    if url.startswith(base):
-        rest = url[len(base):]
-        return rest if rest.startswith("/") else "/" + rest
-    return url
 
 
 def _iso(ms: float | None) -> str:
@@ -86,40 +42,33 @@ def _iso(ms: float | None) -> str:
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _observation(raw: Mapping[str, Any]) -> Observation:
-    return Observation(url=raw["url"], title=raw["title"], html=finish_html(raw["html"]), names=tuple(raw["names"]))
-
-
 class _Recorder:
     """Turns the page's reports into steps; knows when the session is over."""
 
-    def __init__(self, site: Site, base_url: str) -> None:
+    def __init__(self, site: Site, server: SiteServer) -> None:
         self.site = site
-        self.base = base_url
+        self.server = server
         self.steps: list[Step] = []
         self.last: Observation | None = None
         self.purchased = False
-        self.page: Page | None = None
+        self.capture: Capture | None = None
 
-    def on_message(self, source: Mapping[str, Any], msg: Mapping[str, Any]) -> None:
-        # Only the session's own page: a tab the person opened aside is not part of the path.
-        if self.purchased or not isinstance(msg, Mapping) or (self.page is not None and source.get("page") is not self.page):
+    def on_event(self, event: CaptureEvent) -> None:
+        if self.purchased:
             return
-        obs = _observation(msg["obs"])
-        self.last = obs
-        if msg.get("kind") != "action":
+        obs = self.last = event.observation
+        if event.action is None:
             return
-        action = Action.from_dict(msg["action"])
+        action = Action.from_dict(event.action)
         if action.name not in obs.names:
             log.warning("Ignoring %s: its element is not in the observed page.", action)
             return
-        self.steps.append(Step(action=action, url=_relative(obs.url, self.base), timestamp=_iso(msg.get("t")), page=obs.html))
-        if action.type == "click" and self.site.is_purchase(action.name) and action.name.rsplit(".", 1)[-1] == "place_order":
+        url, when = self.server.relative(obs.url), _iso(event.time_ms)
+        self.steps.append(Step(action=action, url=url, timestamp=when, page=obs.html))
+        if action.type == "click" and self.site.is_purchase(action.name) and last_part(action.name) == "place_order":
             self.purchased = True
-            page = source.get("page")
-            if page is not None:
-                # The order is placed: end the session once its confirmation has loaded.
-                page.once("load", lambda p: p.close())
+            if self.capture is not None:
+                self.capture.close_after_next_load()  # end the session once the confirmation has loaded
 
     def session(self, session_id: str, site_name: str, persona: str | None) -> Session:
         steps = list(self.steps)
@@ -127,7 +76,7 @@ class _Recorder:
             last = self.last
             steps.append(Step(
                 action=Action.terminate(),
-                url=_relative(last.url, self.base) if last else self.site.start_path,
+                url=self.server.relative(last.url) if last else self.site.start_path,
                 timestamp=_iso(None),
                 page=last.html if last else None,
             ))
@@ -150,12 +99,12 @@ def record_session(
     headless: bool = False,
     browser: Browser | None = None,
     session_id: str | None = None,
-    on_ready: Callable[[Page], None] | None = None,
+    on_ready: Callable[[Tab, Capture], None] | None = None,
 ) -> Session:
     """Record one session of a person shopping; append it to ``output`` and return it.
 
-    ``on_ready(page)`` runs once the start page is observed (tests drive the page as the person
-    there); the recorder then waits for the page to close (or an order to be placed).
+    ``on_ready(tab, capture)`` runs once the start page is observed (tests drive the page as the
+    person there); the recorder then waits for the page to close (or an order to be placed).
     """
     output = os.fspath(output)
     existing = read_sessions(output) if os.path.exists(output) and os.path.getsize(output) > 0 else []
@@ -168,24 +117,14 @@ def record_session(
     assert b is not None
     try:
         with the_site.serve() as server:
-            rec = _Recorder(the_site, server.url)
-            tab = b.new_tab()
-            try:
-                tab.context.expose_binding(BINDING, rec.on_message)
-                tab.context.add_init_script(recorder_script())
-                page = rec.page = tab.page
-                page.goto(server.url + the_site.start_path, wait_until="load")
-                wait_until_observed(page)
+            rec = _Recorder(the_site, server)
+            with b.new_tab() as tab:
+                capture = rec.capture = tab.capture(rec.on_event)
+                tab.goto(server.url + the_site.start_path)
+                capture.wait_until_observed()
                 if on_ready is not None:
-                    on_ready(page)
-                if not page.is_closed():
-                    try:
-                        page.wait_for_event("close", timeout=0)
-                    except PWError:
-                        if not page.is_closed() and not b.closed:
-                            raise  # not the person closing the window: a real failure
-            finally:
-                tab.close()
+                    on_ready(tab, capture)
+                capture.wait_closed()
     finally:
         if own:
             b.close()

@@ -16,12 +16,13 @@ from datetime import datetime
 import gzip
 import json
 import os
-import tempfile
 from typing import Any
 
-from webmimic.errors import ActionParseError, DataFormatError, WebmimicError
+from webmimic.core.files import atomic_write
+from webmimic.core.errors import ActionParseError, DataFormatError, WebmimicError
 from webmimic.replay.jsonl import json_lines, open_text
-from webmimic.simulator.actions import ACTION_TYPES, Action
+from webmimic.core.actions import ACTION_TYPES, Action
+from webmimic.core.names import is_purchase_name
 
 __all__ = [
     "FORMAT",
@@ -269,8 +270,8 @@ def validate_session(
     if session.is_snapshot or purchase_names is None or session.outcome != "purchase":
         return []
     name = session.steps[-1].action.name or ""
-    if name in purchase_names or name.rsplit(".", 1)[-1] in purchase_names:
-        return []  # same rule as Site.is_purchase: the exact name or its last dotted part
+    if is_purchase_name(name, purchase_names):
+        return []
     n = len(session.steps) - 1
     return [
         _problem(
@@ -507,7 +508,7 @@ def validate_files(
 
 
 def write_sessions(path: str | os.PathLike[str], sessions: Iterable[Session]) -> None:
-    """Write sessions atomically (temp file in the same folder, then os.replace); gzip for ``.gz``.
+    """Write sessions atomically (``webmimic.core.files``); gzip for ``.gz``.
 
     Everything is serialised before the file is touched, so a session that cannot be written
     leaves any existing file as it was and no temp file behind.
@@ -528,18 +529,7 @@ def write_sessions(path: str | os.PathLike[str], sessions: Iterable[Session]) ->
     data = "".join(lines).encode("utf-8")
     if path.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, data)
 
 
 def find_session(sessions: Iterable[Session], session_id: str) -> Session:

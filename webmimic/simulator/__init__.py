@@ -2,22 +2,20 @@
 
 ``Browser`` launches one Chromium; ``Browser.new_tab()`` gives an isolated ``Tab`` whose
 ``observe()`` returns the simplified HTML with semantic names and whose ``act()`` carries out
-``{"type": "click" | "type_and_submit" | "terminate", ...}`` actions by those names.
+paper-format actions (``webmimic.core.actions.Action``) by those names. This package is the only
+one that imports Playwright: ``Tab`` offers what the layers above need (screenshots, element
+boxes, JSON requests in the tab's context, tracing, the debugging overlay, the recorder's capture).
 """
 
-from webmimic.simulator.actions import Action, parse_action, parse_agent_output
 from webmimic.simulator.browser import Browser, BrowserConfig, Tab
 from webmimic.simulator.driver import shared_playwright
 from webmimic.simulator.observation import Observation, simplify_html, simplify_source
 
 __all__ = [
-    "Action",
     "Browser",
     "BrowserConfig",
     "Observation",
     "Tab",
-    "parse_action",
-    "parse_agent_output",
     "shared_playwright",
     "simplify_html",
     "simplify_source",

@@ -7,26 +7,33 @@ seconds a new Chromium costs. Every Browser in a thread shares that thread's Pla
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 import os
-import sys
+from pathlib import Path
 import threading
 import time
 from types import TracebackType
-from typing import Any, Mapping
+from typing import Any
 import uuid
 
 from playwright.sync_api import Browser as PWBrowser
 from playwright.sync_api import BrowserContext, Error as PWError, Locator, Page, Route
 from playwright.sync_api import TimeoutError as PWTimeout
 
-from webmimic.errors import ActionTimeoutError, BrowserClosedError, WebmimicError
-from webmimic.simulator import processes
-from webmimic.simulator.actions import Action
-from webmimic.simulator.chromium import LAUNCH_ARGS, find_chromium
+from webmimic.core.actions import Action
+from webmimic.core.errors import (
+    ActionTimeoutError,
+    BrowserClosedError,
+    ElementNotFoundError,
+    ElementNotInteractableError,
+    WebmimicError,
+)
+from webmimic.simulator import overlay, processes
+from webmimic.simulator.chromium import LAUNCH_ARGS, find_chromium, has_display
 from webmimic.simulator.driver import PlaywrightLease, shared_playwright
+from webmimic.simulator.capture import Capture, CaptureEvent
 from webmimic.simulator.execute import css_for, perform, resolve
 from webmimic.simulator.observation import Observation, observe_page, settle
 
@@ -78,9 +85,7 @@ class Browser:
         if self._browser is not None:
             return self
         path = self.config.executable_path or find_chromium(headless=self.config.headless)
-        if not self.config.headless and sys.platform.startswith("linux") and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-        ):
+        if not self.config.headless and not has_display():
             raise WebmimicError(
                 "A headed browser needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set. "
                 "On a machine without one, run the command under a virtual display: xvfb-run -a <command>."
@@ -245,25 +250,97 @@ class Tab:
         self.last_observation = obs
         return obs
 
-    def act(self, action: Action | Mapping[str, Any] | str) -> Observation:
-        """Carry out one paper-format action like a person would; return the new observation."""
+    def act(self, action: Action) -> Observation:
+        """Carry out one paper-format action like a person would; return the new observation.
+
+        Takes a parsed ``Action``: agent output is parsed once, where it enters the env.
+        """
         self._check()
+        if not isinstance(action, Action):
+            raise TypeError(f"Tab.act takes an Action, not {type(action).__name__}; parse agent output first.")
         settled = perform(self, action)
         return self._observed(settled) if settled is not None else self.observe()
 
     def locate(self, name: str) -> Locator:
-        """The Playwright Locator of the element carrying ``name`` (ElementNotFoundError if none)."""
+        """The Playwright Locator of the element carrying ``name`` (ElementNotFoundError if none).
+
+        For tests and power users: webmimic's own layers above the browser never hold Playwright objects.
+        """
         self._check()
         resolve(self, name)
         return self.page.locator(css_for(name))
 
-    def screenshot(self, *, full_page: bool = False) -> bytes:
-        """A PNG of the viewport (or the whole page)."""
+    def screenshot(self, *, full_page: bool = False, jpeg_quality: int | None = None) -> bytes:
+        """A PNG of the viewport (or the whole page); a JPEG with ``jpeg_quality`` (1-100)."""
         self._check()
         try:
-            return self.page.screenshot(full_page=full_page, timeout=self.timeout_ms)
+            if jpeg_quality is None:
+                return self.page.screenshot(full_page=full_page, timeout=self.timeout_ms)
+            return self.page.screenshot(full_page=full_page, type="jpeg", quality=jpeg_quality,
+                                        timeout=self.timeout_ms)
         except PWTimeout as err:
             raise ActionTimeoutError(f"Timed out after {self.timeout_ms:.0f} ms taking a screenshot.") from err
+
+    # -- what the layers above need, without Playwright objects ----------------------------
+    def box(self, name: str | None, *, scroll: bool = False) -> tuple[float, float, float, float] | None:
+        """The element's box (x, y, width, height) in the viewport, or None when no rendered element
+        carries ``name``. ``scroll`` first brings it into view (it changes no observation)."""
+        if name is None:
+            return None
+        try:
+            target = self.locate(name)
+            if scroll:
+                target.scroll_into_view_if_needed(timeout=self.timeout_ms)
+            box = target.bounding_box(timeout=self.timeout_ms)
+        except (ElementNotFoundError, ElementNotInteractableError, PWError):
+            return None  # not on the page, detached or timed out: there is no box to show
+        if box is None:
+            return None
+        return (box["x"], box["y"], box["width"], box["height"])
+
+    def request_json(self, url: str) -> Any:
+        """GET ``url`` inside the tab's context (its cookies, so the site's state for this tab) as JSON."""
+        self._check()
+        try:
+            response = self.page.request.get(url, timeout=self.timeout_ms)
+            return response.json()
+        except PWTimeout as err:
+            raise ActionTimeoutError(f"Timed out after {self.timeout_ms:.0f} ms requesting {url}.") from err
+        except PWError as err:
+            raise WebmimicError(f"Could not request {url}: {err.message.splitlines()[0]}") from err
+
+    def show_step(self, human: Action | None, agent: Action | None, *, scroll: bool = True) -> None:
+        """Draw the debugging overlay: the human's element in green, the agent's in red."""
+        self._check()
+        overlay.show_step(self.page, human, agent, scroll=scroll)
+
+    def clear_overlay(self) -> None:
+        """Remove the debugging overlay (no-op when there is none)."""
+        self._check()
+        overlay.clear(self.page)
+
+    def pause(self) -> None:
+        """Open Playwright's inspector and wait until the person resumes (headed browsers only)."""
+        self._check()
+        self.page.pause()
+
+    def start_tracing(self) -> None:
+        """Record a Playwright trace (DOM snapshots and screenshots of every action) of this tab."""
+        self._check()
+        self.context.tracing.start(screenshots=True, snapshots=True, sources=False)
+
+    def stop_tracing(self, path: str | os.PathLike[str]) -> Path:
+        """Stop tracing and write the trace zip to ``path`` (open it with ``playwright show-trace``)."""
+        self._check()
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.context.tracing.stop(path=str(out))
+        return out
+
+    def capture(self, on_event: Callable[[CaptureEvent], None]) -> Capture:
+        """Report every settled page and every action a person takes here to ``on_event`` (the recorder)."""
+        self._check()
+        return Capture(self, on_event)
 
     def close(self) -> None:
         if self._closed:

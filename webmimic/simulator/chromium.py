@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 
-from webmimic.errors import ChromiumNotFoundError
+from webmimic.core.errors import ChromiumNotFoundError
 
-__all__ = ["find_chromium", "LAUNCH_ARGS"]
+__all__ = ["find_chromium", "has_display", "LAUNCH_ARGS"]
 
 _HEADLESS_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
 _HEADED_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
@@ -49,3 +50,10 @@ def find_chromium(*, headless: bool = True) -> str:
         "(`apt-get install chromium chromium-headless-shell`, or run `make setup` as root), "
         "or set WEBMIMIC_CHROMIUM=/path/to/chrome."
     )
+
+
+def has_display() -> bool:
+    """Whether a headed browser can open a window here (always, except Linux without X11 or Wayland)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

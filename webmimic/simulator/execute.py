@@ -9,21 +9,22 @@ type; their text only goes into the message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import time
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from playwright.sync_api import Error as PWError
+from playwright.sync_api import Error as PWError, Page
 from playwright.sync_api import TimeoutError as PWTimeout
 
-from webmimic.errors import (
+from webmimic.core.errors import (
     ActionTimeoutError,
     BrowserClosedError,
     ElementNotFoundError,
     ElementNotInteractableError,
 )
-from webmimic.simulator.actions import Action, parse_action
+from webmimic.core.actions import Action
 from webmimic.simulator.observation import evaluate, settle
-from webmimic.sites.naming import is_valid_name
+from webmimic.core.names import is_valid_name
 
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Tab
@@ -53,16 +54,15 @@ def resolve(tab: "Tab", name: str, deadline: float | None = None, *, click: bool
     return info
 
 
-def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> "Observation | None":
+def perform(tab: "Tab", action: Action) -> "Observation | None":
     """Do ``action`` on the tab's page, wait until the page settles (bounded by timeout_ms) and
     return its observation; None for terminate, which does nothing."""
-    act = parse_action(action)
-    if act.type == "terminate":
+    if action.type == "terminate":
         return None
-    assert act.name is not None
+    assert action.name is not None
     deadline = time.monotonic() + tab.timeout_ms / 1000
-    name = act.name
-    info = resolve(tab, name, deadline, click=act.type == "click")
+    name = action.name
+    info = resolve(tab, name, deadline, click=action.type == "click")
     if info["disabled"]:
         raise ElementNotInteractableError(name, "it is disabled.")
     page = tab.page
@@ -70,38 +70,15 @@ def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> "Observatio
     def left() -> float:
         ms = (deadline - time.monotonic()) * 1000
         if ms < 1:
-            raise ActionTimeoutError(f"Timed out before {act.type} on {name!r} could start.")
+            raise ActionTimeoutError(f"Timed out before {action.type} on {name!r} could start.")
         return ms
 
-    verb = "click" if act.type == "click" else "type into"
+    verb = "click" if action.type == "click" else "type into"
     try:
-        if act.type == "click":
-            if info["tag"] == "option":
-                if info.get("selectDisabled") or not info.get("selectName"):
-                    raise ElementNotInteractableError(name, "its <select> is disabled or not rendered.")
-                page.locator(css_for(info["selectName"])).select_option(index=info["index"], timeout=left())
-            elif info["tag"] == "select":
-                # A click on a <select> only opens it; focusing avoids a native popup in headed mode.
-                page.locator(css_for(name)).focus(timeout=left())
-            else:
-                if not info["sized"]:
-                    raise ElementNotInteractableError(name, "it has no size on screen, so it cannot be clicked.")
-                if info.get("coveredBy"):
-                    raise ElementNotInteractableError(name, f"it is covered by {info['coveredBy']}; close that first.")
-                # resolve() checked what Playwright's actionability checks would wait for (rendered,
-                # enabled, sized, not covered), so the click goes straight to the element's point.
-                page.locator(css_for(name)).click(timeout=left(), force=True, position=info["point"])
+        if action.type == "click":
+            _click(page, name, info, left)
         else:
-            if not info["editable"]:
-                kind = f"<{info['tag']}{' type=' + info['type'] if info['type'] else ''}>"
-                raise ElementNotInteractableError(
-                    name, f"type_and_submit needs a text input, textarea or editable element, not {kind}."
-                )
-            if info["readonly"]:
-                raise ElementNotInteractableError(name, "it is read-only.")
-            locator = page.locator(css_for(name))
-            locator.fill(act.text or "", timeout=left())
-            locator.press("Enter", timeout=left())
+            _type_and_submit(page, name, action.text or "", info, left)
     except PWTimeout as err:
         raise ActionTimeoutError(
             f"Timed out after {tab.timeout_ms:.0f} ms waiting to {verb} {name!r}: Playwright waits until "
@@ -113,4 +90,35 @@ def perform(tab: "Tab", action: Action | Mapping[str, Any] | str) -> "Observatio
         raise ElementNotInteractableError(
             name, f"the browser could not {verb} it ({err.message.splitlines()[0]})."
         ) from err
-    return settle(page, deadline, f"the {act.type} on {name!r}")
+    return settle(page, deadline, f"the {action.type} on {name!r}")
+
+
+def _click(page: Page, name: str, info: dict[str, Any], left: Callable[[], float]) -> None:
+    if info["tag"] == "option":
+        if info.get("selectDisabled") or not info.get("selectName"):
+            raise ElementNotInteractableError(name, "its <select> is disabled or not rendered.")
+        page.locator(css_for(info["selectName"])).select_option(index=info["index"], timeout=left())
+    elif info["tag"] == "select":
+        # A click on a <select> only opens it; focusing avoids a native popup in headed mode.
+        page.locator(css_for(name)).focus(timeout=left())
+    else:
+        if not info["sized"]:
+            raise ElementNotInteractableError(name, "it has no size on screen, so it cannot be clicked.")
+        if info.get("coveredBy"):
+            raise ElementNotInteractableError(name, f"it is covered by {info['coveredBy']}; close that first.")
+        # resolve() checked what Playwright's actionability checks would wait for (rendered,
+        # enabled, sized, not covered), so the click goes straight to the element's point.
+        page.locator(css_for(name)).click(timeout=left(), force=True, position=info["point"])
+
+
+def _type_and_submit(page: Page, name: str, text: str, info: dict[str, Any], left: Callable[[], float]) -> None:
+    if not info["editable"]:
+        kind = f"<{info['tag']}{' type=' + info['type'] if info['type'] else ''}>"
+        raise ElementNotInteractableError(
+            name, f"type_and_submit needs a text input, textarea or editable element, not {kind}."
+        )
+    if info["readonly"]:
+        raise ElementNotInteractableError(name, "it is read-only.")
+    locator = page.locator(css_for(name))
+    locator.fill(text, timeout=left())
+    locator.press("Enter", timeout=left())

@@ -20,7 +20,7 @@ from lxml import etree, html as lxml_html
 from playwright.sync_api import Error as PWError, Page
 from playwright.sync_api import TimeoutError as PWTimeout
 
-from webmimic.errors import ActionTimeoutError, WebmimicError
+from webmimic.core.errors import ActionTimeoutError, WebmimicError
 
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Browser

@@ -1,4 +1,4 @@
-// webmimic's recorder, page side. Installed by webmimic/replay/record.py as an init script
+// webmimic's recorder, page side. Installed by webmimic/simulator/capture.py as an init script
 // (so it runs in every document of the recording context) as `(<this>)(<simplify.js>)`.
 //
 // Why it snapshots in the page: a click's navigation starts right after the event, before

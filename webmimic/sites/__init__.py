@@ -6,8 +6,8 @@ catalog API (products, search) that data generators and environments use.
 
 from __future__ import annotations
 
-from webmimic.errors import SiteError
-from webmimic.sites.naming import slugify
+from webmimic.core.errors import SiteError
+from webmimic.core.names import slugify
 from webmimic.sites.server import SiteServer
 from webmimic.sites.site import Site
 

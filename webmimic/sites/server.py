@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from webmimic.errors import SiteError
+from webmimic.core.errors import SiteError
 
 __all__ = ["SiteServer", "check_loopback"]
 
@@ -64,6 +64,13 @@ class SiteServer:
         """Base URL without a trailing slash, e.g. ``http://127.0.0.1:41234``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    def relative(self, url: str) -> str:
+        """``url`` without this server's origin (path + query), so pages and files don't depend on the port."""
+        if url.startswith(self.url):
+            rest = url[len(self.url):]
+            return rest if rest.startswith("/") else "/" + rest
+        return url
 
     @property
     def closed(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from webmimic.core.names import is_purchase_name
 from webmimic.sites.server import SiteServer
 
 __all__ = ["Site"]
@@ -25,6 +26,4 @@ class Site:
 
     def is_purchase(self, name: str | None) -> bool:
         """True when clicking ``name`` is a purchase (exact name, or its last part, e.g. ``x.buy_now``)."""
-        if not name:
-            return False
-        return name in self.purchase_names or name.rsplit(".", 1)[-1] in self.purchase_names
+        return is_purchase_name(name, self.purchase_names)

@@ -18,8 +18,8 @@ import sqlite3
 import tempfile
 from typing import Any, Iterable
 
-from webmimic.errors import SiteError
-from webmimic.sites.naming import slugify
+from webmimic.core.errors import SiteError
+from webmimic.core.names import slugify
 from webmimic.sites.shop.search import PRICE_BUCKETS, SearchIndex, SearchPage, SearchRequest, run_search
 from webmimic.sites.shop.vocab import REVIEW_AUTHORS, REVIEW_TEXTS, VOCAB, CategoryVocab
 

@@ -14,7 +14,7 @@ import hashlib
 from typing import Any, Iterable
 from urllib.parse import urlencode
 
-from webmimic.sites.naming import slugify
+from webmimic.core.names import slugify
 from webmimic.sites.shop.catalog import Catalog, Category, Product
 
 __all__ = ["SHOP_NAME", "asin", "organization", "website", "breadcrumbs", "product_ld", "item_list",

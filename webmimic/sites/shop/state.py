@@ -15,7 +15,7 @@ import threading
 from typing import Any, Iterator, Sequence
 from contextlib import contextmanager
 
-from webmimic.sites.naming import slugify
+from webmimic.core.names import slugify
 
 __all__ = ["CartLine", "Address", "OrderItem", "Order", "ShopState", "line_keys", "ADDRESS_FIELDS"]
 

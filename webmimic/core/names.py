@@ -1,4 +1,5 @@
-"""The paper's element-name format, shared by the sites (which emit names) and the browser layer.
+"""The paper's element-name format, shared by the sites (which emit names), the browser layer
+(which finds elements by them) and scoring (which compares them).
 
 A name is lower-case slug parts ``[a-z0-9_]+`` joined by dots, e.g.
 ``refinements.customer_reviews.4_stars__up``. ``slugify`` is the one rule for a part: drop
@@ -8,10 +9,11 @@ punctuation first, then turn *each* space (or hyphen) into ``_`` without collaps
 
 from __future__ import annotations
 
+from collections.abc import Collection
 import re
 import unicodedata
 
-__all__ = ["slugify", "join_name", "is_valid_name", "NAME_RE"]
+__all__ = ["slugify", "join_name", "is_valid_name", "is_purchase_name", "last_part", "NAME_RE"]
 
 NAME_RE = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)*$")
 _DROP = re.compile(r"[^a-z0-9 _\-]")
@@ -36,3 +38,17 @@ def join_name(*parts: str) -> str:
 def is_valid_name(name: str) -> bool:
     """True when ``name`` is in the paper's format (slug parts joined by dots)."""
     return bool(NAME_RE.match(name))
+
+
+def last_part(name: str) -> str:
+    """The innermost part of a hierarchical name: ``product.buy_now`` -> ``buy_now``."""
+    return name.rsplit(".", 1)[-1]
+
+
+def is_purchase_name(name: str | None, purchase_names: Collection[str]) -> bool:
+    """True when clicking ``name`` buys, on a site whose purchase controls are ``purchase_names``.
+
+    The one rule everywhere (sites, validation, metrics, the recorder): the exact name or its
+    last dotted part is a purchase name, so ``cart.place_order`` counts as ``place_order``.
+    """
+    return bool(name) and (name in purchase_names or last_part(str(name)) in purchase_names)

@@ -1,7 +1,7 @@
 """Synthetic shopper personas: a deterministic list drawn from a seed, marked as synthetic.
 
 Each persona carries a short free-text description (what a prompt sees) and the numeric traits
-the shopping policy in ``webmimic.replay.shopper`` actually acts on, so the text never claims a
+the shopping policy in ``webmimic.shoppers.shopper`` actually acts on, so the text never claims a
 habit the generated behaviour does not show. Personas are invented, not drawn from real people.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import random
 
 from webmimic.replay.session import Persona
-from webmimic.sites.naming import slugify
+from webmimic.core.names import slugify
 from webmimic.sites.shop.vocab import VOCAB
 
 __all__ = ["Traits", "make_personas", "traits_of", "DEFAULT_PERSONAS", "held_out_persona_ids"]

@@ -14,15 +14,16 @@ import random
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from webmimic.replay.personas import Traits
-from webmimic.replay.rationales import say
-from webmimic.simulator.actions import Action
+from webmimic.shoppers.personas import Traits
+from webmimic.shoppers.rationales import say
+from webmimic.core.actions import Action
 from webmimic.simulator.observation import Observation
-from webmimic.sites.naming import slugify
+from webmimic.core.names import slugify
 from webmimic.sites.shop.catalog import Catalog, Product
+from webmimic.sites.shop.intent import Intent
 from webmimic.sites.shop.vocab import VOCAB, CategoryVocab
 
-__all__ = ["Intent", "Decision", "Shopper", "click_type", "page_kind", "relative_url", "draw_intent"]
+__all__ = ["Decision", "Shopper", "click_type", "page_kind", "relative_url", "draw_intent"]
 
 _VOCAB: dict[str, CategoryVocab] = {slugify(v.name): v for v in VOCAB}
 _RESULT = re.compile(r"^search_results\.(.+)\.view_product$")
@@ -81,28 +82,6 @@ def page_kind(url: str) -> str:
     return "other"
 
 
-@dataclass(frozen=True)
-class Intent:
-    """What this session is after: a kind of product, maybe a brand or colour, and a price ceiling."""
-
-    category: str
-    noun: str
-    feature: str | None
-    brand: str | None
-    colour: str | None
-    budget: float
-
-    @property
-    def vocab(self) -> CategoryVocab:
-        return _VOCAB[self.category]
-
-    @property
-    def what(self) -> str:
-        words = [self.colour.lower() if self.colour else None, self.feature.lower() if self.feature else None, self.noun.lower()]
-        text = " ".join(w for w in words if w)
-        return f"{text} from {self.brand}" if self.brand else text
-
-
 def draw_intent(rng: random.Random, traits: Traits) -> Intent:
     category = rng.choice(traits.interests) if rng.random() < 0.85 else rng.choice(tuple(_VOCAB))
     vocab = _VOCAB[category]
@@ -112,13 +91,17 @@ def draw_intent(rng: random.Random, traits: Traits) -> Intent:
     elif rng.random() < 0.15:
         brand = rng.choice(vocab.brands)
     colours = dict(vocab.options).get("color", ())
+    noun = rng.choice(vocab.nouns)
+    feature = rng.choice(vocab.features) if rng.random() < 0.5 else None
+    colour = rng.choice(colours) if colours and rng.random() < 0.4 else None
     return Intent(
+        target=None,
         category=category,
-        noun=rng.choice(vocab.nouns),
-        feature=rng.choice(vocab.features) if rng.random() < 0.5 else None,
+        noun=noun,
         brand=brand,
-        colour=rng.choice(colours) if colours and rng.random() < 0.4 else None,
+        options={"color": colour} if colour else {},
         budget=traits.budget_for(*vocab.price),
+        feature=feature,
     )
 
 

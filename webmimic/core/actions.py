@@ -13,9 +13,17 @@ from dataclasses import dataclass
 import json
 from typing import Any, Literal
 
-from webmimic.errors import ActionParseError
+from webmimic.core.errors import ActionParseError
 
-__all__ = ["Action", "ActionType", "ACTION_TYPES", "parse_action", "parse_agent_output"]
+__all__ = [
+    "Action",
+    "ActionType",
+    "ACTION_TYPES",
+    "AgentOutput",
+    "describe_action",
+    "parse_action",
+    "parse_agent_output",
+]
 
 ActionType = Literal["click", "type_and_submit", "terminate"]
 ACTION_TYPES: tuple[str, ...] = ("click", "type_and_submit", "terminate")
@@ -83,6 +91,52 @@ class Action:
 
     def __str__(self) -> str:
         return self.to_json()
+
+
+@dataclass(frozen=True, slots=True)
+class AgentOutput:
+    """An agent's output, parsed once where it enters an env: the raw text and what it means.
+
+    ``action`` is None exactly when the output is not a valid action; ``error`` then says why.
+    Env ``step`` methods take the raw output or this record (so a caller that needed the action
+    before stepping, like the eval runner, does not parse it a second time).
+    """
+
+    raw: str
+    action: Action | None
+    rationale: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def parse(cls, output: Any) -> "AgentOutput":
+        """Parse any agent output (text, dict, Action or an AgentOutput); never raises."""
+        if isinstance(output, AgentOutput):
+            return output
+        raw = output if isinstance(output, str) else _as_text(output)
+        try:
+            action, rationale = parse_agent_output(output)
+        except ActionParseError as err:
+            return cls(raw, None, None, str(err))
+        return cls(raw, action, rationale)
+
+
+def _as_text(output: Any) -> str:
+    """Non-text output as JSON for the record; what JSON cannot hold (cycles, depth) as its type."""
+    try:
+        return json.dumps(output.to_dict() if isinstance(output, Action) else output, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):
+        return f"<unserialisable {type(output).__name__}>"
+
+
+def describe_action(action: Action | None) -> str:
+    """One line for a person to read: ``click search_button``, ``type_and_submit q 'shoes'``."""
+    if action is None:
+        return "(no valid action)"
+    if action.type == "terminate":
+        return "terminate"
+    if action.type == "type_and_submit":
+        return f"type_and_submit {action.name} {action.text!r}"
+    return f"click {action.name}"
 
 
 def _json_objects(text: str):

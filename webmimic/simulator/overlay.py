@@ -1,9 +1,10 @@
-"""Visual debugging hooks for headed replays: outline targets on the live page, pause, trace.
+"""The debugging overlay of headed replays: outline the human's and the agent's targets.
 
-The runner calls these around each step when run with ``--headed``, ``--pause-on-mismatch`` or
-``--trace``. They are debugging aids, so a failure to draw (page navigating away, closed tab) is
-logged and never breaks the run. The overlay lives outside ``<body>`` in an aria-hidden shadow
-root, so the simplified observation the agent sees is the same with or without it.
+``Tab.show_step`` and ``Tab.clear_overlay`` call these (with ``overlay.js``, next to this file);
+the eval runner uses them for ``--headed`` and ``--pause-on-mismatch``. They are debugging aids,
+so a failure to draw (page navigating away, closed tab) is logged and never breaks the run. The
+overlay lives outside ``<body>`` in an aria-hidden shadow root, so the simplified observation the
+agent sees is the same with or without it.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import logging
-import os
-from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Error as PWError, Page
+from playwright.sync_api import Error as PWError, Page
 
-from webmimic.simulator.actions import Action
+from webmimic.core.actions import Action, describe_action
 
-__all__ = ["show_step", "clear", "pause", "start_trace", "stop_trace", "describe"]
+__all__ = ["show_step", "clear", "OVERLAY_HOST", "OVERLAY_BOX", "OVERLAY_PANEL"]
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +32,6 @@ def _overlay_js() -> str:
     return importlib.resources.files("webmimic.simulator").joinpath("overlay.js").read_text(encoding="utf-8")
 
 
-def describe(action: Action | None) -> str:
-    """One line for a person to read: ``click search_button``, ``type_and_submit q "shoes"``."""
-    if action is None:
-        return "(no valid action)"
-    if action.type == "terminate":
-        return "terminate"
-    if action.type == "type_and_submit":
-        return f"type_and_submit {action.name} {action.text!r}"
-    return f"click {action.name}"
-
-
 def show_step(page: Page, human: Action | None, agent: Action | None, *, scroll: bool = True) -> None:
     """Outline the human's element (green) and the agent's (red); show both actions in a box.
 
@@ -55,7 +43,7 @@ def show_step(page: Page, human: Action | None, agent: Action | None, *, scroll:
         sides.append({
             "side": side,
             "label": label,
-            "action": describe(action),
+            "action": describe_action(action),
             "name": action.name if action is not None else None,
         })
     same = human is not None and agent is not None and human == agent
@@ -82,25 +70,3 @@ def clear(page: Page) -> None:
         page.evaluate(_overlay_js(), {"op": "clear"})
     except PWError as err:
         log.warning("Could not remove the step overlay: %s", err.message.splitlines()[0])
-
-
-def pause(page: Page) -> None:
-    """Open Playwright's inspector and wait until the person resumes (headed runs only).
-
-    In a headless browser Playwright has no window to show, so this would wait forever or do
-    nothing; the runner calls it for ``--pause-on-mismatch``, which implies ``--headed``.
-    """
-    page.pause()
-
-
-def start_trace(context: BrowserContext) -> None:
-    """Record a Playwright trace (DOM snapshots and screenshots of every action) of ``context``."""
-    context.tracing.start(screenshots=True, snapshots=True, sources=False)
-
-
-def stop_trace(context: BrowserContext, path: str | os.PathLike[str]) -> Path:
-    """Stop recording and write the trace zip to ``path`` (see ``playwright show-trace``)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    context.tracing.stop(path=str(out))
-    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import re
 
-from webmimic.simulator.actions import Action
+from webmimic.core.actions import Action
 
 __all__ = ["Match", "compare_actions", "partial_credit", "rouge_l"]
 

@@ -1,6 +1,6 @@
 """Every exception webmimic raises on purpose, so callers can catch by type.
 
-::
+One tree; every layer raises from it, and nothing here needs a browser::
 
     WebmimicError
     ├── ChromiumNotFoundError      no Chromium executable; the message says how to get one
@@ -12,7 +12,11 @@
     │   └── ActionTimeoutError     the page did not settle within the timeout
     ├── SiteError                  an unknown site, or a site that failed to start
     ├── ReplayDivergenceError      a live replay no longer matches its recording
-    └── DataFormatError            a bad data file (sessions, OPeRA rows): names file, line, field
+    ├── DataFormatError            a bad data file (sessions, OPeRA rows): names file, line, field
+    └── EvalRunError               a run directory that cannot be used as asked (not empty,
+                                   a resume that does not match, a damaged steps file)
+
+Calling ``step`` before ``reset`` is gymnasium's own ``gymnasium.error.ResetNeeded``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ __all__ = [
     "SiteError",
     "ReplayDivergenceError",
     "DataFormatError",
+    "EvalRunError",
     "closest_names",
 ]
 
@@ -98,6 +103,10 @@ class DataFormatError(WebmimicError, ValueError):
         if field:
             where = f"{where} field {field!r}" if where else f"field {field!r}"
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class EvalRunError(WebmimicError):
+    """The run directory cannot be used as asked (not empty, a resume that doesn't match, damaged)."""
 
 
 def closest_names(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:

@@ -9,7 +9,7 @@ same seed gives a byte-identical file. Timestamps come from a fixed epoch plus s
 Click types follow OPeRA's 13 categories; searches (``type_and_submit``) and ``terminate`` have
 ``click_type`` null, because OPeRA types clicks only (inputs are their own action type).
 
-``python -m webmimic.replay.generate --sessions 1000 --seed 0 --out-dir webmimic/replay/data``
+``python -m webmimic.shoppers.generate --sessions 1000 --seed 0 --out-dir webmimic/replay/data``
 rebuilds the bundled train/test files (split by persona: test personas are unseen in training).
 """
 
@@ -26,14 +26,16 @@ import sys
 import time
 from typing import Any
 
-from webmimic.errors import WebmimicError
-from webmimic.replay.personas import make_personas, held_out_persona_ids, traits_of
+from webmimic.core.errors import WebmimicError
+from webmimic.shoppers.personas import make_personas, held_out_persona_ids, traits_of
 from webmimic.replay.session import Persona, Session, Step, write_sessions
-from webmimic.replay.shopper import Shopper, click_type, relative_url
-from webmimic.simulator.actions import Action
+from webmimic.shoppers.shopper import Shopper, click_type, relative_url
+from webmimic.core.actions import Action
 
 __all__ = ["generate_sessions", "generate_main", "generate_dataset", "stats", "format_stats", "EPOCH", "GENERATOR"]
 
+# The generator's stable id in each session's meta: its module's name when the bundled data was
+# made. It is an id, not an import path; changing it would change every bundled session.
 GENERATOR = "webmimic.replay.generate"
 EPOCH = datetime(2025, 3, 1, 9, 0, 0, tzinfo=timezone.utc)
 MAX_STEPS = 40  # a hard stop; the policy normally ends far sooner
@@ -212,7 +214,7 @@ def generate_dataset(out_dir: str | Path, n: int, seed: int, workers: int = 1, t
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m webmimic.replay.generate", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m webmimic.shoppers.generate", description=__doc__.split("\n")[0])
     ap.add_argument("--site", default="shop")
     ap.add_argument("--sessions", type=int, required=True)
     ap.add_argument("--seed", type=int, default=0)
