@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Set WEBMIMIC_NO_APT=1 to forbid installing Chromium with apt; WEBMIMIC_CHROMIUM names an executable.
 WEBMIMIC_NO_APT ?=
 
-.PHONY: all setup chromium demo test bench data clean
+.PHONY: all setup chromium demo lint test bench data clean
 
 all: test
 
@@ -15,8 +15,7 @@ setup: $(STAMP) chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
-	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,lint]'
 	touch $(STAMP)
 
 chromium:
@@ -33,7 +32,13 @@ chromium:
 demo: setup
 	$(BIN)/webmimic demo
 
-test: setup
+# Style and types first: ruff (lint and format check) and mypy, configured in pyproject.toml.
+lint: setup
+	$(BIN)/ruff check webmimic tests benchmarks
+	$(BIN)/ruff format --check webmimic tests benchmarks
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 bench: setup

@@ -10,13 +10,12 @@ new observation), next to a peer: the same clicks done with bare Playwright.
 
 from __future__ import annotations
 
-from webmimic.core.actions import parse_action
-
 import argparse
 from statistics import median
 import time
 from urllib.parse import quote
 
+from webmimic.core.actions import parse_action
 from webmimic.simulator import Browser, BrowserConfig, Tab
 from webmimic.sites import get_site
 
@@ -72,13 +71,16 @@ def main() -> None:
         add = next((name for name in product.names if name == "add_to_cart"), None)
         if add:
             tab.act(parse_action({"type": "click", "name": add}))
-        cart = tab.goto(base + "/cart")
+        tab.goto(base + "/cart")
         pagination = [name for name in results.names if name.startswith("pagination.")]
 
         pages = [
             ("home", base + "/", ("nav_bar.cart", "nav_bar.home")),
-            ("results", f"{base}/search?search_input=headphones",
-             (pagination[0], "pagination.1") if pagination else ("nav_bar.cart", "nav_bar.home")),
+            (
+                "results",
+                f"{base}/search?search_input=headphones",
+                (pagination[0], "pagination.1") if pagination else ("nav_bar.cart", "nav_bar.home"),
+            ),
             ("product", product_url, ("nav_bar.cart", product_link)),
             ("cart", base + "/cart", ("nav_bar.home", "nav_bar.cart")),
         ]
@@ -98,13 +100,19 @@ def main() -> None:
             click_ms = _time_clicks(tab, a, b, n)
             tab.goto(url)
             peer_ms = _time_peer_clicks(tab, a, b, n)
-            rows.append((label, raw, simple, raw / simple, len(obs.names), observe_ms, click_ms, peer_ms, f"{a} <-> {b}"))
+            rows.append(
+                (label, raw, simple, raw / simple, len(obs.names), observe_ms, click_ms, peer_ms, f"{a} <-> {b}")
+            )
 
-    print(f"{'page':<8} {'raw B':>8} {'simple B':>9} {'ratio':>6} {'names':>6} {'observe ms':>11} "
-          f"{'click step ms':>14} {'peer ms':>8} {'vs peer':>8}  clicks")
+    print(
+        f"{'page':<8} {'raw B':>8} {'simple B':>9} {'ratio':>6} {'names':>6} {'observe ms':>11} "
+        f"{'click step ms':>14} {'peer ms':>8} {'vs peer':>8}  clicks"
+    )
     for label, raw, simple, ratio, names, obs_ms, click_ms, peer_ms, clicks in rows:
-        print(f"{label:<8} {raw:>8} {simple:>9} {ratio:>5.1f}x {names:>6} {obs_ms:>11.1f} "
-              f"{click_ms:>14.1f} {peer_ms:>8.1f} {click_ms / peer_ms:>7.2f}x  {clicks}")
+        print(
+            f"{label:<8} {raw:>8} {simple:>9} {ratio:>5.1f}x {names:>6} {obs_ms:>11.1f} "
+            f"{click_ms:>14.1f} {peer_ms:>8.1f} {click_ms / peer_ms:>7.2f}x  {clicks}"
+        )
     print(f"(medians of {n} repeats; one headless Chromium, one tab; {home.url})")
     print("click step: webmimic act = find by name, click, settle, simplified observation;")
     print("peer: bare Playwright page.click + wait for load + page.content(), no simplification.")

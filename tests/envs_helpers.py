@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from webmimic.replay.session import Session, Step
 from webmimic.core.actions import Action
+from webmimic.replay.session import Session, Step
 from webmimic.simulator import Browser
 from webmimic.sites.server import SiteServer
 
@@ -21,8 +21,14 @@ def live_session(browser: Browser, server: SiteServer, session_id: str = "live-1
 
         def do(action: Action) -> None:
             nonlocal obs
-            steps.append(Step(action=action, url=server.relative(obs.url),
-                              timestamp=f"2025-01-01T00:00:{len(steps):02d}+00:00", page=obs.html))
+            steps.append(
+                Step(
+                    action=action,
+                    url=server.relative(obs.url),
+                    timestamp=f"2025-01-01T00:00:{len(steps):02d}+00:00",
+                    page=obs.html,
+                )
+            )
             if action.type != "terminate":
                 obs = tab.act(action)
 
@@ -30,6 +36,12 @@ def live_session(browser: Browser, server: SiteServer, session_id: str = "live-1
         do(Action.click(next(n for n in obs.names if n.startswith("search_results.") and n.endswith(".view_product"))))
         do(Action.click(next(n for n in obs.names if n.startswith("product_options."))))
         do(Action.click("buy_now") if buy else Action.terminate())
-    return Session(id=session_id, site="shop", start_url="/", steps=tuple(steps),
-                   outcome="purchase" if buy else "terminate", source="synthetic",
-                   meta={"made_by": "tests/envs_helpers.py"})
+    return Session(
+        id=session_id,
+        site="shop",
+        start_url="/",
+        steps=tuple(steps),
+        outcome="purchase" if buy else "terminate",
+        source="synthetic",
+        meta={"made_by": "tests/envs_helpers.py"},
+    )

@@ -12,12 +12,34 @@ from collections.abc import Sequence
 import json
 import random
 
-__all__ = ["OPERA_COLUMNS", "SEARCH_PAGE", "RESULTS_PAGE", "PRODUCT_PAGE", "make_opera_rows", "shuffled", "write_jsonl", "write_parquet"]
+__all__ = [
+    "OPERA_COLUMNS",
+    "SEARCH_PAGE",
+    "RESULTS_PAGE",
+    "PRODUCT_PAGE",
+    "make_opera_rows",
+    "shuffled",
+    "write_jsonl",
+    "write_parquet",
+]
 
 OPERA_COLUMNS = (
-    "session_id", "action_id", "timestamp", "action_type", "click_type", "semantic_id",
-    "mouse_position", "element_meta", "url", "window_size", "page_meta", "simplified_html",
-    "rationale", "products", "input_text", "image",
+    "session_id",
+    "action_id",
+    "timestamp",
+    "action_type",
+    "click_type",
+    "semantic_id",
+    "mouse_position",
+    "element_meta",
+    "url",
+    "window_size",
+    "page_meta",
+    "simplified_html",
+    "rationale",
+    "products",
+    "input_text",
+    "image",
 )
 
 SEARCH_PAGE = (
@@ -38,8 +60,19 @@ PRODUCT_PAGE = (
 _BASE = "https://www.amazon.com"
 
 
-def _row(session_id: str, action_id: int, second: int, action_type: str, *, click_type: str = "", semantic_id: str = "",
-         url: str = _BASE + "/", page: str = SEARCH_PAGE, rationale: str = "", input_text: str = "") -> dict[str, str]:
+def _row(
+    session_id: str,
+    action_id: int,
+    second: int,
+    action_type: str,
+    *,
+    click_type: str = "",
+    semantic_id: str = "",
+    url: str = _BASE + "/",
+    page: str = SEARCH_PAGE,
+    rationale: str = "",
+    input_text: str = "",
+) -> dict[str, str]:
     return {
         "session_id": session_id,
         "action_id": str(action_id),
@@ -66,21 +99,72 @@ def make_opera_rows() -> list[dict[str, str]]:
     product = _BASE + "/dp/red-mug"
     return [
         # s-buy: search (input), open product, buy.
-        _row("s-buy", 1, 0, "input", click_type="", semantic_id="search_input", input_text="mug",
-             rationale="I need a mug for my coffee."),
-        _row("s-buy", 2, 5, "click", click_type="product_link", semantic_id="search_results.red_mug.view_product",
-             url=results, page=RESULTS_PAGE),
-        _row("s-buy", 3, 9, "click", click_type="purchase", semantic_id="buy_now", url=product, page=PRODUCT_PAGE,
-             rationale="The price is fine, I'll buy it."),
+        _row(
+            "s-buy",
+            1,
+            0,
+            "input",
+            click_type="",
+            semantic_id="search_input",
+            input_text="mug",
+            rationale="I need a mug for my coffee.",
+        ),
+        _row(
+            "s-buy",
+            2,
+            5,
+            "click",
+            click_type="product_link",
+            semantic_id="search_results.red_mug.view_product",
+            url=results,
+            page=RESULTS_PAGE,
+        ),
+        _row(
+            "s-buy",
+            3,
+            9,
+            "click",
+            click_type="purchase",
+            semantic_id="buy_now",
+            url=product,
+            page=PRODUCT_PAGE,
+            rationale="The price is fine, I'll buy it.",
+        ),
         # s-leave: search, search again, leave.
         _row("s-leave", 1, 100, "input", semantic_id="search_input", input_text="blue mug"),
-        _row("s-leave", 2, 104, "input", semantic_id="search_input", input_text="blue mug large",
-             url=_BASE + "/s?k=blue+mug", page=RESULTS_PAGE),
-        _row("s-leave", 3, 110, "terminate", url=_BASE + "/s?k=blue+mug+large", page=RESULTS_PAGE,
-             rationale="Nothing fits my budget."),
+        _row(
+            "s-leave",
+            2,
+            104,
+            "input",
+            semantic_id="search_input",
+            input_text="blue mug large",
+            url=_BASE + "/s?k=blue+mug",
+            page=RESULTS_PAGE,
+        ),
+        _row(
+            "s-leave",
+            3,
+            110,
+            "terminate",
+            url=_BASE + "/s?k=blue+mug+large",
+            page=RESULTS_PAGE,
+            rationale="Nothing fits my budget.",
+        ),
         # s-ten: same timestamp for all rows, so only the action_id orders them (1..10, then 11).
-        *[_row("s-ten", i, 200, "click", click_type="page_related", semantic_id="pagination.2",
-               url=results, page=RESULTS_PAGE) for i in range(1, 11)],
+        *[
+            _row(
+                "s-ten",
+                i,
+                200,
+                "click",
+                click_type="page_related",
+                semantic_id="pagination.2",
+                url=results,
+                page=RESULTS_PAGE,
+            )
+            for i in range(1, 11)
+        ],
         _row("s-ten", 11, 200, "terminate", url=results, page=RESULTS_PAGE),
     ]
 

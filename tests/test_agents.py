@@ -7,14 +7,21 @@ import json
 import pytest
 
 from webmimic.agents.base import make_agent
-from webmimic.agents.baselines import HeuristicAgent, RandomAgent, page_names
+from webmimic.agents.baselines import HeuristicAgent, RandomAgent
 from webmimic.core.actions import parse_agent_output
+from webmimic.core.names import page_names
 
-HOME = ('<body><input name="search_input"><button name="search_button">Search</button>'
-        '<a name="nav_bar.categories.laptops">Laptops</a><a name="nav_bar.categories.yoga_mats">Yoga Mats</a></body>')
-RESULTS = ('<body><input name="search_input"><ul><li><a name="search_results.a_mat.view_product">A mat</a></li>'
-           '<li><a name="search_results.b_mat.view_product">B mat</a></li></ul></body>')
-PRODUCT = '<body><input name="search_input"><button name="add_to_cart">Add</button><button name="buy_now">Buy</button></body>'
+HOME = (
+    '<body><input name="search_input"><button name="search_button">Search</button>'
+    '<a name="nav_bar.categories.laptops">Laptops</a><a name="nav_bar.categories.yoga_mats">Yoga Mats</a></body>'
+)
+RESULTS = (
+    '<body><input name="search_input"><ul><li><a name="search_results.a_mat.view_product">A mat</a></li>'
+    '<li><a name="search_results.b_mat.view_product">B mat</a></li></ul></body>'
+)
+PRODUCT = (
+    '<body><input name="search_input"><button name="add_to_cart">Add</button><button name="buy_now">Buy</button></body>'
+)
 
 
 def obs(page: str, url: str, history=(), persona: str = "") -> dict:
@@ -52,7 +59,9 @@ def test_heuristic_opens_unseen_results_then_searches_again_then_leaves():
 def test_heuristic_buys_a_product_it_came_back_to():
     history = [step(SEARCH, "/"), step(OPEN_A, "/search"), step(SEARCH, "/product/a_mat"), step(OPEN_A, "/search")]
     assert HeuristicAgent(max_products=5).act(obs(PRODUCT, "/product/a_mat", history))["action"] == {
-        "type": "click", "name": "buy_now"}
+        "type": "click",
+        "name": "buy_now",
+    }
 
 
 def test_random_agent_only_names_elements_on_the_page_and_is_seeded():

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+import re
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "webmimic"
 HEAVY = ("playwright", "torch", "transformers")
 MAX_FUNCTION_LINES = 60
+IMPORT_NAMES = {"pillow": "PIL"}  # distribution name -> import name, where they differ
 
 
 def _modules() -> list[Path]:
@@ -76,4 +79,16 @@ def test_every_error_is_in_the_one_tree():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef):
                 bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
-                assert not bases & {"Exception", "WebmimicError"}, f"{path}: {node.name} belongs in webmimic.core.errors"
+                assert not bases & {"Exception", "WebmimicError"}, (
+                    f"{path}: {node.name} belongs in webmimic.core.errors"
+                )
+
+
+def test_declared_dependencies_are_exactly_the_imported_ones():
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=!~\[ ;]", spec)[0].lower() for spec in project["dependencies"]}
+    imported = set()
+    for path in _modules():
+        imported |= {name.split(".")[0] for name in _imported(ast.parse(path.read_text()))}
+    third_party = {name for name in imported if name not in sys.stdlib_module_names and name != "webmimic"}
+    assert {IMPORT_NAMES.get(name, name) for name in declared} == third_party

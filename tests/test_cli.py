@@ -47,6 +47,17 @@ def test_validate_reports_problems_with_file_and_line(capsys, tmp_path):
     assert f"{bad}:1" in err and f"{bad}:2" in err
 
 
+def test_compare_of_a_damaged_run_names_file_and_line(capsys, tmp_path):
+    from webmimic.evaluation.rundir import METRICS_FILE, STEPS_FILE
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / METRICS_FILE).write_text('{"exact_match": 1.0}')
+        (tmp_path / name / STEPS_FILE).write_text('{"session_id": "s", "step": 1}\n')
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert f"{tmp_path / 'a' / STEPS_FILE}:1: field 'human_action': missing" in capsys.readouterr().err
+
+
 def test_unknown_site_is_a_clear_error(capsys):
     assert main(["serve", "--site", "mall"]) == 2
     assert "shop" in capsys.readouterr().err

@@ -12,11 +12,10 @@ import textwrap
 import gymnasium as gym
 import pytest
 
+from test_envs_replay import run_episode
 from webmimic.agents.baselines import OracleAgent
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import read_sessions
-
-from test_envs_replay import run_episode
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +82,9 @@ def test_human_render_mode_replays_in_a_headed_browser():
         print("rewards", sum(rewards), len(rewards))
         """
     )
-    result = subprocess.run(["xvfb-run", "-a", sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        ["xvfb-run", "-a", sys.executable, "-c", script], capture_output=True, text=True, timeout=180
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     total, count = result.stdout.split()[-2:]
     assert float(total) == float(count) > 0

@@ -9,15 +9,14 @@ from gymnasium.utils.env_checker import check_env
 import numpy as np
 import pytest
 
-from webmimic.agents.baselines import OracleAgent, RandomAgent
-from webmimic.envs.replay_env import ReplayEnv
-from webmimic.core.errors import ReplayDivergenceError
-from webmimic.replay.opera import import_opera
-from webmimic.replay.session import read_sessions, write_sessions
-from webmimic.core.actions import Action
-
 from envs_helpers import live_session
 from opera_rows import make_opera_rows, shuffled, write_jsonl, write_parquet
+from webmimic.agents.baselines import OracleAgent, RandomAgent
+from webmimic.core.actions import Action
+from webmimic.core.errors import ReplayDivergenceError
+from webmimic.envs.replay_env import ReplayEnv
+from webmimic.replay.opera import import_opera
+from webmimic.replay.session import read_sessions, write_sessions
 
 
 @pytest.fixture(scope="module")
@@ -173,13 +172,19 @@ def test_opera_sessions_replay_offline_with_oracle_at_one(tmp_path, wm_browser, 
 
 def test_changed_site_is_reported(sessions, wm_browser):
     edited = dataclasses.replace(sessions[0].steps[1], page=sessions[0].steps[1].page.replace("Headphones", "Earmuffs"))
-    changed = dataclasses.replace(sessions[0], id="changed", steps=(sessions[0].steps[0], edited, *sessions[0].steps[2:]))
-    with ReplayEnv([changed], browser=wm_browser) as env:
-        with pytest.warns(UserWarning, match="differs from the recorded one"):
-            env.reset(options={"session_id": "changed", "step": 1})
-    with ReplayEnv([changed], browser=wm_browser, strict=True) as env:
-        with pytest.raises(ReplayDivergenceError, match="changed.*step 1"):
-            env.reset(options={"session_id": "changed", "step": 1})
+    changed = dataclasses.replace(
+        sessions[0], id="changed", steps=(sessions[0].steps[0], edited, *sessions[0].steps[2:])
+    )
+    with (
+        ReplayEnv([changed], browser=wm_browser) as env,
+        pytest.warns(UserWarning, match="differs from the recorded one"),
+    ):
+        env.reset(options={"session_id": "changed", "step": 1})
+    with (
+        ReplayEnv([changed], browser=wm_browser, strict=True) as env,
+        pytest.raises(ReplayDivergenceError, match="changed.*step 1"),
+    ):
+        env.reset(options={"session_id": "changed", "step": 1})
 
     gone = dataclasses.replace(sessions[0].steps[1], action=Action.click("search_results.discontinued.view_product"))
     broken = dataclasses.replace(sessions[0], id="broken", steps=(sessions[0].steps[0], gone, *sessions[0].steps[2:]))

@@ -6,9 +6,9 @@ import gymnasium as gym
 from gymnasium.utils.env_checker import check_env
 import pytest
 
-from webmimic.sites.shop.intent import Intent, rate_purchase
 from webmimic.envs.shop_env import ShopEnv
 from webmimic.sites.shop.catalog import Catalog
+from webmimic.sites.shop.intent import Intent, rate_purchase
 
 
 @pytest.fixture()
@@ -37,7 +37,7 @@ def _buy(env, intent: Intent, option_value: str | None):
     env.step({"type": "type_and_submit", "name": "search_input", "text": product.title})
     obs, *_ = env.step({"type": "click", "name": f"search_results.{product.slug}.view_product"})
     if option_value is not None:
-        (name, _), = intent.options.items()
+        ((name, _),) = intent.options.items()
         from webmimic.core.names import slugify
 
         obs, *_ = env.step({"type": "click", "name": f"product_options.{slugify(name)}.{slugify(option_value)}"})
@@ -47,8 +47,14 @@ def _buy(env, intent: Intent, option_value: str | None):
 def _intent_with_non_default_option() -> Intent:
     product = next(p for p in Catalog.open().products() if any(len(v) > 1 for v in p.options.values()))
     name = next(n for n, v in product.options.items() if len(v) > 1)
-    return Intent(product.slug, product.category, product.noun, product.brand, {name: product.options[name][1]},
-                  budget=product.price + 10)
+    return Intent(
+        product.slug,
+        product.category,
+        product.noun,
+        product.brand,
+        {name: product.options[name][1]},
+        budget=product.price + 10,
+    )
 
 
 def test_buying_the_wanted_product_with_its_option_scores_one(env):

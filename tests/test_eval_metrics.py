@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from webmimic.core.errors import WebmimicError
-from webmimic.evaluation import compare_runs, compute_metrics, mcnemar
+from webmimic.core.errors import EvalRunError, WebmimicError
+from webmimic.evaluation import StepRecord, compare_runs, compute_metrics, mcnemar
 from webmimic.evaluation.compare import format_comparison
 from webmimic.evaluation.metrics import operation_tokens, token_f1
+from webmimic.evaluation.rundir import STEPS_FILE, Boxes, StepsWriter, write_metrics
 from webmimic.core.match import compare_actions
 from webmimic.core.actions import Action
 
 
-def rec(session, step, human, agent, *, click_type=None, last=False, outcome="terminate"):
-    match = compare_actions(Action.from_dict(agent) if agent else None, Action.from_dict(human))
-    return {"session_id": session, "step": step, "human_action": human, "agent_action": agent,
-            "match": match.to_dict(), "click_type": click_type, "is_last": last, "outcome": outcome}
+def rec(session, step, human, agent, *, click_type=None, last=False, outcome="terminate") -> StepRecord:
+    human_action, agent_action = Action.from_dict(human), Action.from_dict(agent) if agent else None
+    return StepRecord(
+        session_id=session, step=step, human_action=human_action, agent_action=agent_action, raw_output="",
+        agent_rationale=None, human_rationale=None, error=None, match=compare_actions(agent_action, human_action),
+        click_type=click_type, url="/", timings={}, screenshot=None, boxes=Boxes(), is_last=last, outcome=outcome,
+    )
 
 
 CLICK_X = {"type": "click", "name": "search_results.x.view_product"}
@@ -79,7 +82,7 @@ def test_site_purchase_names_count_as_purchase():
 
 
 def test_token_f1_and_operations():
-    assert operation_tokens(search("Red  Shoes")) == ["type_and_submit", "red", "shoes"]
+    assert operation_tokens(Action.from_dict(search("Red  Shoes"))) == ["type_and_submit", "red", "shoes"]
     assert operation_tokens(None) == []
     assert token_f1(["a", "b"], ["a", "b"]) == 1.0
     assert token_f1(["a"], ["b"]) == 0.0
@@ -104,9 +107,9 @@ def test_mcnemar_known_values(b, c, stat, p, method):
 def fake_run(root: Path, name: str, exact: dict[tuple[str, int], bool]) -> Path:
     run = root / name
     run.mkdir()
-    lines = [json.dumps({"session_id": s, "step": k, "match": {"exact": e}}) for (s, k), e in exact.items()]
-    (run / "steps.jsonl").write_text("".join(line + "\n" for line in lines))
-    (run / "metrics.json").write_text(json.dumps({"exact_match": sum(exact.values()) / len(exact), "steps": len(exact)}))
+    with StepsWriter(run) as writer:
+        writer.write([rec(s, k, CLICK_X, CLICK_X if e else CLICK_Y) for (s, k), e in exact.items()])
+    write_metrics(run, {"exact_match": sum(exact.values()) / len(exact), "steps": len(exact)})
     return run
 
 
@@ -127,3 +130,15 @@ def test_compare_refuses_runs_without_shared_steps(tmp_path):
         compare_runs([a, b])
     with pytest.raises(WebmimicError, match="not a finished eval run"):
         compare_runs([a, tmp_path / "missing"])
+
+
+def test_compare_ignores_a_torn_line_and_refuses_a_damaged_one(tmp_path):
+    a = fake_run(tmp_path, "a", {("s", 1): True, ("s", 2): False})
+    b = fake_run(tmp_path, "b", {("s", 1): False, ("s", 2): False})
+    with (b / STEPS_FILE).open("a", encoding="utf-8") as fh:
+        fh.write('{"session_id": "s", "st')  # an interrupted append
+    assert compare_runs([a, b])["mcnemar"][0]["n"] == 2
+    lines = (b / STEPS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    (b / STEPS_FILE).write_text(lines[0] + "{}\n" + lines[1], encoding="utf-8")
+    with pytest.raises(EvalRunError, match=rf"{STEPS_FILE}:2: field 'session_id': missing"):
+        compare_runs([a, b])

@@ -13,6 +13,7 @@ from envs_helpers import live_session
 from webmimic.agents.base import make_agent
 from webmimic.cli import main
 from webmimic.evaluation import EvalConfig, EvalRunError, run_eval
+from webmimic.evaluation.rundir import MANIFEST_FILE, METRICS_FILE, REPORT_FILE, STEPS_FILE, TRACES_DIR
 from webmimic.replay.session import write_sessions
 
 METADATA = {"wall_seconds", "config", "versions", "sessions_file", "limit", "failed_sessions"}
@@ -50,7 +51,7 @@ def random_run(sessions_file, runs) -> tuple[Path, dict]:
 
 
 def read_steps(out: Path) -> list[dict]:
-    return [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (out / STEPS_FILE).read_text().splitlines()]
 
 
 def test_oracle_scores_one(oracle_run):
@@ -61,8 +62,8 @@ def test_oracle_scores_one(oracle_run):
     assert m["action_type_macro_f1"] == 1.0 and m["invalid_outputs"] == 0
     assert m["agent"] == "oracle" and len(m["sessions_sha256"]) == 64 and m["include_first"] is False
     assert set(m["versions"]) == {"webmimic", "playwright", "gymnasium", "transformers", "torch"}
-    assert json.loads((out / "metrics.json").read_text()) == m
-    assert (out / "report.html").is_file()
+    assert json.loads((out / METRICS_FILE).read_text()) == m
+    assert (out / REPORT_FILE).is_file()
 
 
 def test_step_records_screenshots_and_boxes(oracle_run):
@@ -92,12 +93,12 @@ def test_resume_after_crash_gives_same_metrics(random_run, runs):
     out, full = random_run
     crashed = runs / "crashed"
     shutil.copytree(out, crashed)
-    lines = (crashed / "steps.jsonl").read_text().splitlines(keepends=True)
+    lines = (crashed / STEPS_FILE).read_text().splitlines(keepends=True)
     kept = [line for line in lines if json.loads(line)["session_id"] == "live-a"]
     kept += [line for line in lines if json.loads(line)["session_id"] == "live-b"][:1]  # mid-session
     torn = [line for line in lines if json.loads(line)["session_id"] == "live-c"][0][:40]
-    (crashed / "steps.jsonl").write_text("".join(kept) + torn)
-    (crashed / "metrics.json").unlink()
+    (crashed / STEPS_FILE).write_text("".join(kept) + torn)
+    (crashed / METRICS_FILE).unlink()
     config = EvalConfig("random", full["sessions_file"], str(crashed), resume=True, screenshots=0, seed=3, progress=False)
     resumed = run_eval(config)
     assert scores(resumed) == scores(full)
@@ -106,6 +107,22 @@ def test_resume_after_crash_gives_same_metrics(random_run, runs):
     # finished sessions are not redone: a second resume has nothing left to run
     again = run_eval(config)
     assert scores(again) == scores(full) and read_steps(crashed) == steps
+
+
+def test_resume_refuses_a_damaged_steps_file(random_run, runs):
+    out, full = random_run
+    damaged = runs / "damaged"
+    shutil.copytree(out, damaged)
+    lines = (damaged / STEPS_FILE).read_text().splitlines(keepends=True)
+    record = json.loads(lines[2])
+    del record["match"]
+    lines[2] = json.dumps(record) + "\n"
+    (damaged / STEPS_FILE).write_text("".join(lines))
+    config = EvalConfig("random", full["sessions_file"], str(damaged), resume=True, screenshots=0, seed=3, progress=False)
+    with pytest.raises(EvalRunError, match=rf"{STEPS_FILE}:3: field 'match': missing.*--resume"):
+        run_eval(config)
+    assert (damaged / STEPS_FILE).read_text() == "".join(lines)  # left as it was, for a person to look at
+    assert json.loads((damaged / MANIFEST_FILE).read_text())["agent"] == "random"
 
 
 def test_resume_with_a_limit_then_the_rest(sessions_file, random_run, runs):
@@ -154,7 +171,7 @@ def test_cli_eval_and_compare(sessions_file, oracle_run, random_run, tmp_path, c
     out = tmp_path / "heuristic"
     assert main(["eval", "--agent", "heuristic", "--sessions", str(sessions_file), "--out", str(out),
                  "--screenshots", "0", "--limit", "2"]) == 0
-    assert {"steps.jsonl", "metrics.json", "report.html"} <= {p.name for p in out.iterdir()}
+    assert {STEPS_FILE, METRICS_FILE, REPORT_FILE} <= {p.name for p in out.iterdir()}
     assert "exact match" in capsys.readouterr().out
     assert main(["eval", "--agent", "heuristic", "--sessions", str(sessions_file), "--out", str(out)]) == 2
     assert "--resume" in capsys.readouterr().err
@@ -171,7 +188,7 @@ def test_trace_forces_one_worker(sessions_file, tmp_path, capsys):
                             screenshots=0, progress=False))
     assert m["sessions"] == 2
     assert "--workers 1" in capsys.readouterr().err
-    assert sorted(p.name for p in (out / "traces").iterdir()) == ["live-a.zip", "live-b.zip"]
+    assert sorted(p.name for p in (out / TRACES_DIR).iterdir()) == ["live-a.zip", "live-b.zip"]
 
 
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Debian's xvfb (make setup installs it)")

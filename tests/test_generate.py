@@ -7,17 +7,28 @@ import random
 
 import pytest
 
-from webmimic.shoppers.generate import generate_sessions, stats
-from webmimic.shoppers.personas import make_personas, held_out_persona_ids, traits_of
 from webmimic.replay.session import read_sessions, validate_session, write_sessions
+from webmimic.shoppers.generate import GENERATOR, generate_sessions, stats
+from webmimic.shoppers.personas import held_out_persona_ids, make_personas, traits_of
 from webmimic.shoppers.shopper import Shopper, click_type, relative_url
 from webmimic.simulator.observation import Observation
 from webmimic.sites import get_site
 
 PURCHASE = get_site("shop").purchase_names
 OPERA_CLICK_TYPES = {
-    "review", "search", "product_option", "product_link", "other", "purchase", "nav_bar", "page_related",
-    "quantity", "suggested_term", "cart_side_bar", "cart_page_select", "filter",
+    "review",
+    "search",
+    "product_option",
+    "product_link",
+    "other",
+    "purchase",
+    "nav_bar",
+    "page_related",
+    "quantity",
+    "suggested_term",
+    "cart_side_bar",
+    "cart_page_select",
+    "filter",
 }
 
 
@@ -53,7 +64,7 @@ def test_sessions_are_valid_and_shaped_like_the_data(four):
     for i, s in enumerate(four):
         assert validate_session(s, purchase_names=PURCHASE) == []
         assert s.source == "synthetic" and s.site == "shop" and s.start_url == "/"
-        assert dict(s.meta) == {"generator": "webmimic.shoppers.generate", "seed": 11, "index": i}
+        assert dict(s.meta) == {"generator": GENERATOR, "seed": 11, "index": i}
         assert s.persona is not None and s.persona.fields["synthetic"] is True
         first = s.steps[0]
         assert first.action.type == "type_and_submit" and first.action.name == "search_input" and first.url == "/"

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from webmimic.replay.bundled import bundled_sessions_path
-from webmimic.shoppers.generate import generate_sessions
-from webmimic.shoppers.personas import make_personas, held_out_persona_ids
 from webmimic.replay.session import read_sessions
+from webmimic.shoppers.generate import generate_sessions
+from webmimic.shoppers.personas import held_out_persona_ids, make_personas
 from webmimic.sites import get_site
 
 
@@ -39,4 +39,6 @@ def test_bundled_sessions_regenerate_exactly(splits, split, wm_browser):
     bundled = splits[split][:2]
     seed = bundled[0].meta["seed"]
     again = generate_sessions(sessions=0, seed=seed, indices=[s.meta["index"] for s in bundled], browser=wm_browser)
-    assert [json.dumps(s.to_dict(), sort_keys=True) for s in again] == [json.dumps(s.to_dict(), sort_keys=True) for s in bundled]
+    assert [json.dumps(s.to_dict(), sort_keys=True) for s in again] == [
+        json.dumps(s.to_dict(), sort_keys=True) for s in bundled
+    ]

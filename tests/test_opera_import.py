@@ -8,11 +8,6 @@ import os
 
 import pytest
 
-from webmimic.core.errors import DataFormatError
-from webmimic.replay.opera import import_opera, import_opera_main
-from webmimic.replay.session import find_session, read_sessions, validate_files
-from webmimic.core.actions import Action
-
 from opera_rows import (
     OPERA_COLUMNS,
     PRODUCT_PAGE,
@@ -23,6 +18,10 @@ from opera_rows import (
     write_jsonl,
     write_parquet,
 )
+from webmimic.core.actions import Action
+from webmimic.core.errors import DataFormatError
+from webmimic.replay.opera import import_opera, import_opera_main
+from webmimic.replay.session import find_session, read_sessions, validate_files
 
 
 def check_sessions(sessions) -> None:
@@ -40,7 +39,11 @@ def check_sessions(sessions) -> None:
     )
     assert [st.page for st in buy.steps] == [SEARCH_PAGE, RESULTS_PAGE, PRODUCT_PAGE]
     assert [st.click_type for st in buy.steps] == [None, "product_link", "purchase"]
-    assert [st.rationale for st in buy.steps] == ["I need a mug for my coffee.", None, "The price is fine, I'll buy it."]
+    assert [st.rationale for st in buy.steps] == [
+        "I need a mug for my coffee.",
+        None,
+        "The price is fine, I'll buy it.",
+    ]
     assert buy.steps[0].timestamp == "2025-03-01T10:00:00.000Z"
     assert buy.meta["action_ids"] == ("1", "2", "3")
     assert json.loads(buy.meta["window_size"]) == {"width": 1280, "height": 720}

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import json
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import Page
+import pytest
 
 from webmimic.core.errors import WebmimicError
 from webmimic.replay.record import record_session
+from webmimic.replay.session import Session, read_sessions, validate_session
 from webmimic.simulator import Tab
 from webmimic.simulator.capture import Capture
-from webmimic.replay.session import Session, read_sessions, validate_session
 from webmimic.sites import get_site
 
 PRODUCT = "search_results.aurio_wireless_gaming_headphones.view_product"
@@ -87,7 +87,9 @@ def record(tmp_path: Path, wm_browser, drive: Callable[[Page], None], **kw) -> t
 
 @pytest.fixture(scope="module")
 def browsed(tmp_path_factory, wm_browser) -> tuple[Session, Path]:
-    return record(tmp_path_factory.mktemp("browse"), wm_browser, browse, persona="A gamer on a budget.", session_id="b1")
+    return record(
+        tmp_path_factory.mktemp("browse"), wm_browser, browse, persona="A gamer on a budget.", session_id="b1"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +134,10 @@ def test_purchase_session(bought):
     names = [s.action.name for s in stored.steps]
     assert names[:3] == ["search_input", PRODUCT, "buy_now"]
     assert [(s.action.name, s.action.text) for s in stored.steps[3:7]] == [
-        ("checkout.full_name", "Ada Lovelace"), ("checkout.street", "1 Main St"),
-        ("checkout.city", "London"), ("checkout.zip", "12345"),
+        ("checkout.full_name", "Ada Lovelace"),
+        ("checkout.street", "1 Main St"),
+        ("checkout.city", "London"),
+        ("checkout.zip", "12345"),
     ]
     assert names[-1] == "place_order" and len(names) == 8
     assert stored.outcome == "purchase"
@@ -182,7 +186,8 @@ def test_append_to_existing_file(browsed, tmp_path, wm_browser):
     second = record_session(output=str(out), browser=wm_browser, on_ready=driving(leave), session_id="b2")
     assert [s.id for s in read_sessions(out)] == ["b1", "b2"]
     assert [s.action.to_dict() for s in second.steps] == [
-        {"type": "click", "name": "nav_bar.categories.laptops"}, {"type": "terminate"},
+        {"type": "click", "name": "nav_bar.categories.laptops"},
+        {"type": "terminate"},
     ]
     assert second.persona is None
     with pytest.raises(WebmimicError, match="already holds"):

@@ -10,6 +10,7 @@ import pytest
 
 from webmimic.core.errors import DataFormatError
 from webmimic.evaluation.report import load_run, write_report
+from webmimic.evaluation.rundir import METRICS_FILE, REPORT_FILE, STEPS_FILE
 from webmimic.core.actions import Action
 
 EVIL = "<script>window.pwned = 1</script>"
@@ -66,13 +67,13 @@ def run_dir(tmp_path_factory, wm_browser, shop_server) -> Path:
     records.append(_step("odd<b>&", 2, {"type": "click", "name": "buy_now"},
                          {"type": "type_and_submit", "name": "x</td>", "text": "<img src=x onerror=\"window.pwned=2\">"},
                          is_last=True, outcome="purchase", boxes={"human": [10, 5000, 10, 10], "agent": None}))
-    (out / "steps.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    (out / STEPS_FILE).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     metrics = {"sessions": 2, "steps": 5, "exact_match": 0.3333333, "exact_match_micro": 0.4,
                "action_type_accuracy": 0.6, "session_outcome_f1": None, "click_type_weighted_f1": None,
                "invalid_outputs": 1, "agent": "heuristic", "sessions_file": "bundled", "seed": 0,
                "sessions_sha256": "ab" * 32, "versions": {"webmimic": "0.1.0", "playwright": "1.65"},
                "wall_seconds": 3.5}
-    (out / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    (out / METRICS_FILE).write_text(json.dumps(metrics), encoding="utf-8")
     write_report(out)
     return out
 
@@ -83,13 +84,13 @@ def report(page, run_dir):
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto((run_dir / "report.html").as_uri())
+    page.goto((run_dir / REPORT_FILE).as_uri())
     page.errors = errors  # type: ignore[attr-defined]
     return page
 
 
 def test_report_loads_without_errors_and_images(report, run_dir):
-    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    html = (run_dir / REPORT_FILE).read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html
     assert report.title() == "webmimic report: heuristic"
     imgs = report.locator("img")
@@ -97,7 +98,7 @@ def test_report_loads_without_errors_and_images(report, run_dir):
     widths = report.evaluate("Array.from(document.images).map(i => i.complete && i.naturalWidth)")
     assert all(w and w > 0 for w in widths), widths
     assert report.errors == []  # type: ignore[attr-defined]
-    assert not list(run_dir.glob(".report-*"))  # no temp file left behind
+    assert not list(run_dir.glob(".*"))  # no temp file left behind
 
 
 def test_metrics_table(report):
@@ -165,21 +166,33 @@ def test_untrusted_text_is_escaped(report, run_dir):
 
 
 def test_missing_steps_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="steps.jsonl"):
+    with pytest.raises(FileNotFoundError, match=STEPS_FILE):
         write_report(tmp_path)
-    assert not (tmp_path / "report.html").exists()
+    assert not (tmp_path / REPORT_FILE).exists()
 
 
 def test_bad_steps_line_names_file_and_line(tmp_path):
-    (tmp_path / "steps.jsonl").write_text('{"session_id": "a"}\nnot json\n', encoding="utf-8")
+    good = json.dumps(_step("a", 1, {"type": "terminate"}, {"type": "terminate"}))
+    (tmp_path / STEPS_FILE).write_text(f"{good}\nnot json\n", encoding="utf-8")
     with pytest.raises(DataFormatError, match=r"steps\.jsonl:2"):
+        load_run(tmp_path)
+    (tmp_path / STEPS_FILE).write_text(f'{good}\n{{"session_id": "a"}}\n', encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"steps\.jsonl:2: field 'step': missing"):
         load_run(tmp_path)
 
 
+def test_torn_last_line_is_left_out_and_noted(tmp_path):
+    good = json.dumps(_step("a", 1, {"type": "terminate"}, {"type": "terminate"}))
+    (tmp_path / STEPS_FILE).write_text(f"{good}\n{good[:30]}", encoding="utf-8")
+    run = load_run(tmp_path)
+    assert run.torn and len(run.steps) == 1
+    assert 'id="torn"' in write_report(tmp_path).read_text(encoding="utf-8")
+
+
 def test_empty_run(tmp_path, page):
-    (tmp_path / "steps.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / STEPS_FILE).write_text("", encoding="utf-8")
     path = write_report(tmp_path)
-    assert path == tmp_path / "report.html"
+    assert path == tmp_path / REPORT_FILE
     page.goto(path.as_uri())
     assert "no steps" in page.locator("#no-steps").inner_text()
     assert "No metrics.json" in page.locator("#metrics").inner_text()

@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from webmimic.core.actions import Action
 from webmimic.core.errors import DataFormatError
 from webmimic.replay.session import (
     FORMAT,
@@ -21,39 +22,83 @@ from webmimic.replay.session import (
     validate_files,
     write_sessions,
 )
-from webmimic.core.actions import Action
 
 
 def live_dict(sid: str = "live-1", outcome: str = "purchase") -> dict:
     steps = [
-        {"action": {"type": "type_and_submit", "name": "search_input", "text": "red mug"}, "url": "http://127.0.0.1:5000/",
-         "timestamp": "2025-03-01T10:00:00Z", "page": None, "rationale": "I want a mug.", "click_type": "search"},
-        {"action": {"type": "click", "name": "search_results.red_mug.view_product"}, "url": "http://127.0.0.1:5000/search?q=red+mug",
-         "timestamp": "2025-03-01T10:00:04Z", "page": "<html><body>results</body></html>", "rationale": None, "click_type": None},
+        {
+            "action": {"type": "type_and_submit", "name": "search_input", "text": "red mug"},
+            "url": "http://127.0.0.1:5000/",
+            "timestamp": "2025-03-01T10:00:00Z",
+            "page": None,
+            "rationale": "I want a mug.",
+            "click_type": "search",
+        },
+        {
+            "action": {"type": "click", "name": "search_results.red_mug.view_product"},
+            "url": "http://127.0.0.1:5000/search?q=red+mug",
+            "timestamp": "2025-03-01T10:00:04Z",
+            "page": "<html><body>results</body></html>",
+            "rationale": None,
+            "click_type": None,
+        },
     ]
     if outcome == "purchase":
-        steps.append({"action": {"type": "click", "name": "buy_now"}, "url": "http://127.0.0.1:5000/product/red-mug",
-                      "timestamp": "2025-03-01T10:00:09+00:00", "page": None, "rationale": None, "click_type": "purchase"})
+        steps.append(
+            {
+                "action": {"type": "click", "name": "buy_now"},
+                "url": "http://127.0.0.1:5000/product/red-mug",
+                "timestamp": "2025-03-01T10:00:09+00:00",
+                "page": None,
+                "rationale": None,
+                "click_type": "purchase",
+            }
+        )
     else:
-        steps.append({"action": {"type": "terminate"}, "url": "http://127.0.0.1:5000/product/red-mug",
-                      "timestamp": "2025-03-01T10:00:09", "page": None, "rationale": "Too expensive.", "click_type": None})
+        steps.append(
+            {
+                "action": {"type": "terminate"},
+                "url": "http://127.0.0.1:5000/product/red-mug",
+                "timestamp": "2025-03-01T10:00:09",
+                "page": None,
+                "rationale": "Too expensive.",
+                "click_type": None,
+            }
+        )
     return {
-        "format": FORMAT, "id": sid, "site": "shop", "start_url": "/",
+        "format": FORMAT,
+        "id": sid,
+        "site": "shop",
+        "start_url": "/",
         "persona": {"id": "p7", "text": "A student on a budget.", "age": 21, "big_five": {"openness": 0.7}},
-        "source": "synthetic", "steps": steps, "outcome": outcome, "meta": {"note": "hand-made", "tags": ["a", "b"]},
+        "source": "synthetic",
+        "steps": steps,
+        "outcome": outcome,
+        "meta": {"note": "hand-made", "tags": ["a", "b"]},
     }
 
 
 def snapshot_dict(sid: str = "snap-1") -> dict:
     page = '<html><body><button name="buy_now">Buy</button></body></html>'
     return {
-        "format": FORMAT, "id": sid, "site": "snapshot", "start_url": "https://www.amazon.com/", "persona": None,
+        "format": FORMAT,
+        "id": sid,
+        "site": "snapshot",
+        "start_url": "https://www.amazon.com/",
+        "persona": None,
         "source": "opera",
         "steps": [
-            {"action": {"type": "click", "name": "buy_now"}, "url": "https://www.amazon.com/dp/x",
-             "timestamp": "2025-03-01T10:00:00.000Z", "page": page, "rationale": None, "click_type": "purchase"},
+            {
+                "action": {"type": "click", "name": "buy_now"},
+                "url": "https://www.amazon.com/dp/x",
+                "timestamp": "2025-03-01T10:00:00.000Z",
+                "page": page,
+                "rationale": None,
+                "click_type": "purchase",
+            },
         ],
-        "outcome": "purchase", "meta": {},
+        "outcome": "purchase",
+        "meta": {},
     }
 
 
@@ -102,8 +147,11 @@ def test_records_are_frozen_and_typed():
 
 @pytest.mark.parametrize("name", ["sessions.jsonl", "sessions.jsonl.gz"])
 def test_write_read_round_trip(tmp_path, name):
-    sessions = [Session.from_dict(live_dict("a")), Session.from_dict(live_dict("b", "terminate")),
-                Session.from_dict(snapshot_dict("c"))]
+    sessions = [
+        Session.from_dict(live_dict("a")),
+        Session.from_dict(live_dict("b", "terminate")),
+        Session.from_dict(snapshot_dict("c")),
+    ]
     path = tmp_path / name
     write_sessions(path, sessions)
     assert read_sessions(path) == sessions
@@ -219,7 +267,9 @@ def test_terminate_in_the_middle(tmp_path):
     assert_names(load_error(tmp_path, d), "bad.jsonl", 2, "steps[0].action.type")
 
 
-@pytest.mark.parametrize("outcome,last", [("purchase", {"type": "terminate"}), ("terminate", {"type": "click", "name": "buy_now"})])
+@pytest.mark.parametrize(
+    "outcome,last", [("purchase", {"type": "terminate"}), ("terminate", {"type": "click", "name": "buy_now"})]
+)
 def test_outcome_mismatch(tmp_path, outcome, last):
     d = live_dict(outcome=outcome)
     d["steps"][-1]["action"] = last
@@ -368,8 +418,9 @@ def test_failed_write_keeps_existing_file_and_leaves_no_temp(tmp_path):
     write_sessions(path, good)
     before = path.read_bytes()
     bad = Session.from_dict(live_dict("b"))
-    bad = Session(bad.id, bad.site, bad.start_url, bad.steps, bad.outcome, bad.persona, bad.source,
-                  {"obj": Unserialisable()})
+    bad = Session(
+        bad.id, bad.site, bad.start_url, bad.steps, bad.outcome, bad.persona, bad.source, {"obj": Unserialisable()}
+    )
     with pytest.raises(DataFormatError, match="'b'"):
         write_sessions(path, [*good, bad])
     assert path.read_bytes() == before

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
+from test_session_format import live_dict, snapshot_dict
 from webmimic.replay.session import FORMAT, Session, write_sessions
 from webmimic.replay.validate import validate_main
-
-from test_session_format import live_dict, snapshot_dict
 
 
 def test_clean_files(tmp_path, capsys):

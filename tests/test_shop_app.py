@@ -45,7 +45,7 @@ def page_type(page: BeautifulSoup) -> str:
 
 def assert_names_ok(page: BeautifulSoup) -> list[str]:
     found = names(page)
-    for el, name in zip(page.find_all(INTERACTIVE), found):
+    for el, name in zip(page.find_all(INTERACTIVE), found, strict=False):
         if el.name == "a" and not el.get("href"):
             continue
         assert name, f"unnamed <{el.name}>: {el}"
@@ -79,8 +79,16 @@ def visit_everything(client, catalog: Catalog) -> dict[str, bytes]:
     client.post("/checkout/start")
     client.post("/checkout", data={"checkout.full_name": "Ada Lovelace"})
     out["checkout"] = client.get("/checkout").data
-    client.post("/checkout", data={"checkout.full_name": "Ada Lovelace", "checkout.street": "1 Main St",
-                                   "checkout.city": "Springfield", "checkout.zip": "12345", "place_order": ""})
+    client.post(
+        "/checkout",
+        data={
+            "checkout.full_name": "Ada Lovelace",
+            "checkout.street": "1 Main St",
+            "checkout.city": "Springfield",
+            "checkout.zip": "12345",
+            "place_order": "",
+        },
+    )
     out["order"] = client.get("/order/1001").data
     out["orders"] = client.get("/orders").data
     return out
@@ -88,15 +96,31 @@ def visit_everything(client, catalog: Catalog) -> dict[str, bytes]:
 
 def test_every_page_renders_with_unique_paper_names(client, catalog: Catalog) -> None:
     pages = visit_everything(client, catalog)
-    expected = {"home": "home", "search": "search", "typo": "search", "category": "category", "product": "product",
-                "reviews": "reviews", "side_bar": "product", "cart": "cart", "checkout": "checkout",
-                "order": "order", "orders": "orders"}
+    expected = {
+        "home": "home",
+        "search": "search",
+        "typo": "search",
+        "category": "category",
+        "product": "product",
+        "reviews": "reviews",
+        "side_bar": "product",
+        "cart": "cart",
+        "checkout": "checkout",
+        "order": "order",
+        "orders": "orders",
+    }
     for key, html in pages.items():
         page = BeautifulSoup(html, "lxml")
         assert page_type(page) == expected[key], key
         found = assert_names_ok(page)
-        for common in ("nav_bar.home", "nav_bar.cart", "nav_bar.orders", "search_input", "search_button",
-                       "nav_bar.categories.headphones"):
+        for common in (
+            "nav_bar.home",
+            "nav_bar.cart",
+            "nav_bar.orders",
+            "search_input",
+            "search_button",
+            "nav_bar.categories.headphones",
+        ):
             assert common in found, (key, common)
         assert len(html) < 250_000, (key, len(html))  # realistic markup: icons, JSON-LD, mega-menus, critical CSS
 
@@ -121,14 +145,25 @@ def test_search_page_controls(client, catalog: Catalog) -> None:
     found = names(page)
     results = [n for n in found if n.startswith("search_results.") and n.endswith(".view_product")]
     assert len(results) == 16
-    assert {"refinements.customer_reviews.4_stars__up", "refinements.customer_reviews.3_stars__up",
-            "refinements.free_delivery", "refinements.price.under_25", "refinements.price.200_and_above",
-            "sort_by", "pagination.2", "pagination.next"} <= set(found)
+    assert {
+        "refinements.customer_reviews.4_stars__up",
+        "refinements.customer_reviews.3_stars__up",
+        "refinements.free_delivery",
+        "refinements.price.under_25",
+        "refinements.price.200_and_above",
+        "sort_by",
+        "pagination.2",
+        "pagination.next",
+    } <= set(found)
     assert any(n.startswith("refinements.brand.") for n in found)
     assert any(n.startswith("search_results.") and n.endswith(".add_to_cart") for n in found)
     assert any(n.startswith("related_searches.") for n in found)
     assert [o["value"] for o in page.find("select", attrs={"name": "sort_by"}).find_all("option")] == [
-        "relevance", "price_low_to_high", "price_high_to_low", "avg_customer_review"]
+        "relevance",
+        "price_low_to_high",
+        "price_high_to_low",
+        "avg_customer_review",
+    ]
     # follow a filter link, then page 2 has previous/next and a clear link
     href = page.find("a", attrs={"name": "refinements.customer_reviews.4_stars__up"})["href"]
     filtered = soup(client.get(href))
@@ -170,14 +205,27 @@ def test_product_page_controls(client, catalog: Catalog) -> None:
     p = product_with(catalog, "color")
     page = soup(client.get(f"/product/{p.slug}"))
     found = names(page)
-    assert {"add_to_cart", "buy_now", "quantity", "reviews.see_all", "reviews.filter.5_star", "reviews.filter.1_star",
-            f"breadcrumbs.{p.category}"} <= set(found)
-    assert [o.text for o in page.find("select", attrs={"name": "quantity"}).find_all("option")] == [str(i) for i in range(1, 11)]
+    assert {
+        "add_to_cart",
+        "buy_now",
+        "quantity",
+        "reviews.see_all",
+        "reviews.filter.5_star",
+        "reviews.filter.1_star",
+        f"breadcrumbs.{p.category}",
+    } <= set(found)
+    assert [o.text for o in page.find("select", attrs={"name": "quantity"}).find_all("option")] == [
+        str(i) for i in range(1, 11)
+    ]
     second = p.options["color"][1]
     from webmimic.core.names import slugify
+
     swatch = page.find("a", attrs={"name": f"product_options.color.{slugify(second)}"})
     chosen = soup(client.get(swatch["href"]))
-    assert f"Color: {second}" in chosen.text.replace("\n", " ").replace("  ", " ") or second in chosen.find(class_="label").text
+    assert (
+        f"Color: {second}" in chosen.text.replace("\n", " ").replace("  ", " ")
+        or second in chosen.find(class_="label").text
+    )
     see_all = soup(client.get(page.find("a", attrs={"name": "reviews.see_all"})["href"]))
     assert page_type(see_all) == "reviews" and "reviews.filter.all_stars" in names(see_all)
 
@@ -216,30 +264,61 @@ def test_checkout_saves_draft_and_validates(client, catalog: Catalog) -> None:
     r = client.post(f"/buy/{p.slug}?size={size}", data={"quantity": "2"})
     assert r.status_code == 303 and r.headers["Location"] == "/checkout"
     page = soup(client.get("/checkout"))
-    assert {"checkout.full_name", "checkout.street", "checkout.city", "checkout.zip", "checkout.save_address",
-            "place_order"} <= set(names(page))
+    assert {
+        "checkout.full_name",
+        "checkout.street",
+        "checkout.city",
+        "checkout.zip",
+        "checkout.save_address",
+        "place_order",
+    } <= set(names(page))
     # implicit submission (Enter in one field) goes through the first submit button, not place_order
     buttons = [b["name"] for b in page.find("form", class_="address").find_all("button")]
     assert buttons[0] == "checkout.save_address" and "place_order" in buttons
     client.post("/checkout", data={"checkout.full_name": "Ada Lovelace", "checkout.save_address": ""})
     page = soup(client.get("/checkout"))
     assert page.find("input", attrs={"name": "checkout.full_name"})["value"] == "Ada Lovelace"
-    client.post("/checkout", data={"checkout.full_name": "Ada Lovelace", "checkout.street": "1 Main St",
-                                   "checkout.city": "", "checkout.zip": ""})
-    r = client.post("/checkout", data={"checkout.full_name": "Ada Lovelace", "checkout.street": "1 Main St",
-                                       "checkout.city": "", "checkout.zip": "", "place_order": ""})
+    client.post(
+        "/checkout",
+        data={
+            "checkout.full_name": "Ada Lovelace",
+            "checkout.street": "1 Main St",
+            "checkout.city": "",
+            "checkout.zip": "",
+        },
+    )
+    r = client.post(
+        "/checkout",
+        data={
+            "checkout.full_name": "Ada Lovelace",
+            "checkout.street": "1 Main St",
+            "checkout.city": "",
+            "checkout.zip": "",
+            "place_order": "",
+        },
+    )
     assert r.headers["Location"] == "/checkout?missing=1"
     page = soup(client.get(r.headers["Location"]))
     alert = page.find(class_="alert").text
     assert "City" in alert and "ZIP code" in alert and "Full name" not in alert
     assert page.find("input", attrs={"name": "checkout.street"})["value"] == "1 Main St"
-    r = client.post("/checkout", data={"checkout.full_name": "Ada Lovelace", "checkout.street": "1 Main St",
-                                       "checkout.city": "Springfield", "checkout.zip": "12345", "place_order": ""})
+    r = client.post(
+        "/checkout",
+        data={
+            "checkout.full_name": "Ada Lovelace",
+            "checkout.street": "1 Main St",
+            "checkout.city": "Springfield",
+            "checkout.zip": "12345",
+            "place_order": "",
+        },
+    )
     assert r.headers["Location"] == "/order/1001"
     order = soup(client.get("/order/1001"))
     assert page_type(order) == "order" and "#1001" in order.text and size in order.text
     assert f"{p.price * 2:,.2f}" in order.text
-    assert soup(client.get("/cart")).find("p", string="Your cart is empty.") is not None  # buy now leaves the cart alone
+    assert (
+        soup(client.get("/cart")).find("p", string="Your cart is empty.") is not None
+    )  # buy now leaves the cart alone
     # a second order gets the next number; the checkout is empty again until started
     assert "place_order" not in names(soup(client.get("/checkout")))
     client.post(f"/cart/add/{p.slug}")
@@ -256,8 +335,16 @@ def test_orders_are_per_session(app, catalog: Catalog) -> None:
     p = catalog.products()[1]
     for c in (a, b):
         c.post(f"/buy/{p.slug}")
-        c.post("/checkout", data={"checkout.full_name": "A", "checkout.street": "B", "checkout.city": "C",
-                                  "checkout.zip": "1", "place_order": ""})
+        c.post(
+            "/checkout",
+            data={
+                "checkout.full_name": "A",
+                "checkout.street": "B",
+                "checkout.city": "C",
+                "checkout.zip": "1",
+                "place_order": "",
+            },
+        )
     assert a.get("/order/1001").status_code == 200 and b.get("/order/1001").status_code == 200
     assert a.get("/order/1002").status_code == 404
 

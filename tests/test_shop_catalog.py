@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from webmimic.core.names import slugify
 from webmimic.sites.shop.catalog import Catalog, build_database, cache_path, generate_products
 from webmimic.sites.shop.search import PRICE_BUCKETS
-from webmimic.core.names import slugify
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,25 @@ def test_no_results(catalog: Catalog) -> None:
     assert page.suggestions
 
 
-@pytest.mark.parametrize("query", ['"', '"unbalanced', "AND", "OR NOT", "*", "head*", "NEAR(a b)", "col:x", "a -b", "^", "()", "'; DROP TABLE products; --", "\x00", " "])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        '"unbalanced',
+        "AND",
+        "OR NOT",
+        "*",
+        "head*",
+        "NEAR(a b)",
+        "col:x",
+        "a -b",
+        "^",
+        "()",
+        "'; DROP TABLE products; --",
+        "\x00",
+        " ",
+    ],
+)
 def test_fts_syntax_is_just_text(catalog: Catalog, query: str) -> None:
     catalog.search(query)
 

@@ -37,7 +37,10 @@ def test_slugify_keeps_each_space() -> None:
 
 
 def test_names() -> None:
-    assert join_name("refinements", "customer_reviews", slugify("4 Stars & Up")) == "refinements.customer_reviews.4_stars__up"
+    assert (
+        join_name("refinements", "customer_reviews", slugify("4 Stars & Up"))
+        == "refinements.customer_reviews.4_stars__up"
+    )
     assert is_valid_name("search_results.acme_x.view_product")
     assert is_valid_name("pagination.2")
     for bad in ("", "Search", "a..b", ".a", "a.", "a-b", "a b"):

@@ -14,14 +14,14 @@ When a change to what agents see is deliberate, regenerate the fixture and revie
 
 from __future__ import annotations
 
-from webmimic.core.actions import parse_action
-
 import argparse
 import hashlib
 import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from webmimic.core.actions import parse_action
 
 FIXTURE = Path(__file__).parent / "data" / "shop_observations.json"
 
@@ -49,16 +49,28 @@ def capture(browser: Any, base: str) -> dict[str, dict[str, Any]]:
         keep("home", tab.goto(base + "/"))
         keep("search", tab.act(parse_action({"type": "type_and_submit", "name": "search_input", "text": "headphones"})))
         keep("search_page_2", tab.act(parse_action({"type": "click", "name": "pagination.2"})))
-        keep("search_filtered", tab.act(parse_action({"type": "click", "name": "refinements.customer_reviews.4_stars__up"})))
-        keep("search_sorted", tab.goto(f"{base}/search?search_input={quote('wireless headphones')}&rating=4&sort_by=price_low_to_high"))
+        keep(
+            "search_filtered",
+            tab.act(parse_action({"type": "click", "name": "refinements.customer_reviews.4_stars__up"})),
+        )
+        keep(
+            "search_sorted",
+            tab.goto(f"{base}/search?search_input={quote('wireless headphones')}&rating=4&sort_by=price_low_to_high"),
+        )
         keep("search_brand", tab.goto(f"{base}/search?search_input=headphones&free_delivery=1&price=25_to_50"))
         keep("typo", tab.goto(f"{base}/search?search_input=hedphones"))
         keep("no_results", tab.goto(f"{base}/search?search_input=zzqxv"))
-        keep("no_results_filtered", tab.goto(f"{base}/search?search_input=headphones&rating=5&price=200_and_above&brand=zz"))
+        keep(
+            "no_results_filtered",
+            tab.goto(f"{base}/search?search_input=headphones&rating=5&price=200_and_above&brand=zz"),
+        )
         keep("category", tab.act(parse_action({"type": "click", "name": "nav_bar.categories.headphones"})))
         keep("category_page_2", tab.goto(f"{base}/category/running_shoes?page=2&free_delivery=1"))
         keep("product", tab.goto(f"{base}/product/{p.slug}"))
-        keep("product_option", tab.act(parse_action({"type": "click", "name": f"product_options.size.{slugify(second)}"})))
+        keep(
+            "product_option",
+            tab.act(parse_action({"type": "click", "name": f"product_options.size.{slugify(second)}"})),
+        )
         keep("reviews", tab.act(parse_action({"type": "click", "name": "reviews.see_all"})))
         keep("reviews_5_star", tab.act(parse_action({"type": "click", "name": "reviews.filter.5_star"})))
         keep("reviews_1_star", tab.goto(f"{base}/product/{p.slug}/reviews?stars=1"))
@@ -79,7 +91,10 @@ def capture(browser: Any, base: str) -> dict[str, dict[str, Any]]:
         save = next(n for n in cart.names if n.endswith(".save_for_later"))
         keep("cart_saved", tab.act(parse_action({"type": "click", "name": save})))
         keep("checkout", tab.act(parse_action({"type": "click", "name": "proceed_to_checkout"})))
-        keep("checkout_draft", tab.act(parse_action({"type": "type_and_submit", "name": "checkout.full_name", "text": "Ada Lovelace"})))
+        keep(
+            "checkout_draft",
+            tab.act(parse_action({"type": "type_and_submit", "name": "checkout.full_name", "text": "Ada Lovelace"})),
+        )
         keep("checkout_missing", tab.act(parse_action({"type": "click", "name": "place_order"})))
         for key, text in (("street", "1 Main St"), ("city", "Springfield"), ("zip", "12345")):
             tab.act(parse_action({"type": "type_and_submit", "name": f"checkout.{key}", "text": text}))
@@ -98,8 +113,10 @@ def digests(pages: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
     def sha(text: str) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
 
-    return {key: {"html": sha(v["html"]), "title_names": sha(v["title"] + "\n" + "\n".join(v["names"]))}
-            for key, v in sorted(pages.items())}
+    return {
+        key: {"html": sha(v["html"]), "title_names": sha(v["title"] + "\n" + "\n".join(v["names"]))}
+        for key, v in sorted(pages.items())
+    }
 
 
 def test_shop_observations_unchanged(wm_browser, shop_url) -> None:

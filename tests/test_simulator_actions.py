@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from webmimic.core.actions import parse_action
-
 import time
 
 import pytest
 
+from webmimic.core.actions import Action, parse_action
 from webmimic.core.errors import (
     ActionParseError,
     ActionTimeoutError,
     ElementNotFoundError,
     ElementNotInteractableError,
 )
-from webmimic.core.actions import Action
 from webmimic.simulator import Browser, BrowserConfig, processes
 
 
@@ -38,7 +36,11 @@ def test_click_navigates_and_returns_new_observation(actions):
 
 def test_type_and_submit_submits_the_form(actions):
     tab, _ = actions
-    new = tab.act(parse_action('{"rationale": "I want shoes", "action": {"type": "type_and_submit", "name": "q", "text": "red shoes"}}'))
+    new = tab.act(
+        parse_action(
+            '{"rationale": "I want shoes", "action": {"type": "type_and_submit", "name": "q", "text": "red shoes"}}'
+        )
+    )
     assert "/result.html?q=red+shoes" in new.url
     assert "query: red shoes" in new.html  # the result page's own script ran before observing
 
@@ -100,8 +102,15 @@ def test_unknown_name_lists_closest_names(actions):
 
 @pytest.mark.parametrize(
     "bad",
-    ["not json at all", '{"type": "click"}', '{"type": "scroll", "name": "x"}', '{"type": "click", "name": 3}',
-     {"type": "type_and_submit", "name": "search"}, {"type": "click", "name": "x", "extra": 1}, 42],
+    [
+        "not json at all",
+        '{"type": "click"}',
+        '{"type": "scroll", "name": "x"}',
+        '{"type": "click", "name": 3}',
+        {"type": "type_and_submit", "name": "search"},
+        {"type": "click", "name": "x", "extra": 1},
+        42,
+    ],
 )
 def test_malformed_actions(bad):
     with pytest.raises(ActionParseError):

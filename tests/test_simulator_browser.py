@@ -102,6 +102,36 @@ def test_offline_tab_blocks_network(wm_browser, pages_url):
             tab.goto(f"{pages_url}/page2.html")
 
 
+def test_recorded_pages_in_a_row_on_an_offline_tab_load_nothing(wm_browser, pages_url):
+    # Each recorded page's sub-resources are routes in flight while the page itself is served.
+    # set_content(url=...) used to serve the page through a second, page-level route with
+    # times=1; its removal made Playwright's driver continue those routes to the network
+    # (here: the reachable pages server) while the context's abort of the same routes failed
+    # with "Route is already handled!", raised by a later, unrelated Playwright call.
+    parts = "".join(
+        f'<img alt="i{i}" src="{pages_url}/missing{i}.png"><link rel="stylesheet" href="{pages_url}/page2.html?{i}">'
+        for i in range(10)
+    )
+    outcomes: list[tuple[str, str | None]] = []
+    with wm_browser.new_tab(offline=True) as tab:
+        tab.page.on("requestfinished", lambda r: outcomes.append((r.url, "finished")))
+        tab.page.on("requestfailed", lambda r: outcomes.append((r.url, r.failure)))
+        for i in range(20):
+            obs = tab.set_content(f"<title>R{i}</title>{parts}<button>Buy {i}</button>", url=f"https://shop.test/p/{i}")
+            assert (obs.url, obs.title, obs.names) == (f"https://shop.test/p/{i}", f"R{i}", (f"buy_{i}",))
+        tab.observe()  # a route handler's error would be raised by this next call
+    sub = [failure for url, failure in outcomes if url.startswith(pages_url)]
+    assert sub and set(sub) == {"net::ERR_INTERNET_DISCONNECTED"}
+
+
+def test_set_content_at_url_on_an_online_tab_leaves_the_rest_to_the_network(wm_tab, pages_url):
+    obs = wm_tab.set_content("<title>Rec</title><button>Buy now</button>", url=f"{pages_url}/recorded.html")
+    assert (obs.url, obs.title) == (f"{pages_url}/recorded.html", "Rec")
+    assert wm_tab.page.evaluate("fetch('page2.html').then(r => r.status)") == 200
+    assert wm_tab.goto(f"{pages_url}/page2.html").title == "Page two"
+    assert wm_tab.goto(f"{pages_url}/recorded.html").title == "Error response"  # served once only
+
+
 def test_set_content_at_url_and_screenshot(wm_tab):
     obs = wm_tab.set_content("<title>Rec</title><button>Buy now</button>", url="https://www.example.com/dp/123")
     assert obs.url == "https://www.example.com/dp/123" and obs.title == "Rec" and obs.names == ("buy_now",)

@@ -20,11 +20,32 @@ def naming(wm_tab) -> Observation:
 
 
 TRICKY = [
-    "Café Crème", "4 Stars & Up", "  Add to   cart  ", "T-Shirts", "手机壳", "Emoji 🎉 party",
-    "Straße", "ﬁne ﬂour", "İstanbul", "½ price", "①②", "tab\there", "new\nline", "a\x1cb",
-    "non\u00a0breaking", "zero\u200bwidth", "--dashes--", "___", "", "!!!", "Price: $1,158.99",
-    "Hushly Wireless Foldable Over-Ear Headphones, with Charging Case", "ÅNGSTRÖM ǅ ŉ",
-    "Ⅻ roman", "x\ufeffy", "Ｆｕｌｌｗｉｄｔｈ",
+    "Café Crème",
+    "4 Stars & Up",
+    "  Add to   cart  ",
+    "T-Shirts",
+    "手机壳",
+    "Emoji 🎉 party",
+    "Straße",
+    "ﬁne ﬂour",
+    "İstanbul",
+    "½ price",
+    "①②",
+    "tab\there",
+    "new\nline",
+    "a\x1cb",
+    "non\u00a0breaking",
+    "zero\u200bwidth",
+    "--dashes--",
+    "___",
+    "",
+    "!!!",
+    "Price: $1,158.99",
+    "Hushly Wireless Foldable Over-Ear Headphones, with Charging Case",
+    "ÅNGSTRÖM ǅ ŉ",
+    "Ⅻ roman",
+    "x\ufeffy",
+    "Ｆｕｌｌｗｉｄｔｈ",
 ]
 
 
@@ -115,8 +136,11 @@ def test_names_marked_in_live_dom_including_shadow(wm_tab, naming):
 def test_preannotated_names_are_kept(wm_tab):
     obs = wm_tab.set_content((PAGES / "annotated.html").read_text())
     assert obs.names[:5] == (
-        "refinements", "refinements.customer_reviews.4_stars__up", "refinements.color.black",
-        "search_input", "search_button",
+        "refinements",
+        "refinements.customer_reviews.4_stars__up",
+        "refinements.color.black",
+        "search_input",
+        "search_button",
     )
     # Duplicated or non-paper names are replaced by generated ones.
     assert "one" in obs.names and "two" in obs.names and "dup" not in obs.names

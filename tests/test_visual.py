@@ -95,7 +95,7 @@ def test_invalid_agent_and_terminate(results_tab):
 
 def test_agent_text_is_not_markup(results_tab):
     page = results_tab.page
-    evil = "<img src=x onerror=\"window.pwned=1\">"
+    evil = '<img src=x onerror="window.pwned=1">'
     results_tab.show_step(Action.click("search_button"), Action.type_and_submit("search_input", evil))
     assert evil in page.locator('[data-wm-overlay-row="agent"]').inner_text()
     assert page.evaluate("window.pwned") is None

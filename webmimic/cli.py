@@ -71,9 +71,19 @@ def _eval(args: argparse.Namespace) -> int:
 
     try:
         config = EvalConfig(
-            agent=args.agent, sessions=args.sessions, out=args.out, workers=args.workers, limit=args.limit,
-            resume=args.resume, headed=args.headed, slow_mo=args.slow_mo, pause_on_mismatch=args.pause_on_mismatch,
-            trace=args.trace, include_first=args.include_first, seed=args.seed, screenshots=args.screenshots,
+            agent=args.agent,
+            sessions=args.sessions,
+            out=args.out,
+            workers=args.workers,
+            limit=args.limit,
+            resume=args.resume,
+            headed=args.headed,
+            slow_mo=args.slow_mo,
+            pause_on_mismatch=args.pause_on_mismatch,
+            trace=args.trace,
+            include_first=args.include_first,
+            seed=args.seed,
+            screenshots=args.screenshots,
         )
     except ValueError as err:
         print(f"webmimic eval: error: {err}", file=sys.stderr)
@@ -84,9 +94,11 @@ def _eval(args: argparse.Namespace) -> int:
         value = metrics.get(key)
         return "-" if value is None else f"{100 * value:.2f}%"
 
-    print(f"{metrics['sessions']} sessions, {metrics['steps']} steps: exact match {pct('exact_match')} "
-          f"(micro {pct('exact_match_micro')}), outcome F1 {pct('session_outcome_f1')}, "
-          f"type macro-F1 {pct('action_type_macro_f1')}, invalid outputs {metrics['invalid_outputs']}")
+    print(
+        f"{metrics['sessions']} sessions, {metrics['steps']} steps: exact match {pct('exact_match')} "
+        f"(micro {pct('exact_match_micro')}), outcome F1 {pct('session_outcome_f1')}, "
+        f"type macro-F1 {pct('action_type_macro_f1')}, invalid outputs {metrics['invalid_outputs']}"
+    )
     if metrics["failed_sessions"]:
         print(f"{len(metrics['failed_sessions'])} session(s) failed; rerun with --resume to retry them.")
     return 0
@@ -144,13 +156,21 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--headed", action="store_true", help="show the browser with the human/agent overlay (one worker)")
     p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="delay each browser operation when headed")
-    p.add_argument("--pause-on-mismatch", action="store_true",
-                   help="open the Playwright inspector at each mismatch (implies --headed)")
+    p.add_argument(
+        "--pause-on-mismatch",
+        action="store_true",
+        help="open the Playwright inspector at each mismatch (implies --headed)",
+    )
     p.add_argument("--trace", action="store_true", help="save a Playwright trace per session under DIR/traces")
     p.add_argument("--include-first", action="store_true", help="also check each session's first action")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of random agents")
-    p.add_argument("--screenshots", type=int, default=20, metavar="K",
-                   help="screenshot the steps of the first K sessions (0: none)")
+    p.add_argument(
+        "--screenshots",
+        type=int,
+        default=20,
+        metavar="K",
+        help="screenshot the steps of the first K sessions (0: none)",
+    )
 
 
 def _compare_args(p: argparse.ArgumentParser) -> None:
@@ -166,17 +186,33 @@ def _import_opera_args(p: argparse.ArgumentParser) -> None:
 COMMANDS: tuple[tuple[str, Handler, str, Callable[[argparse.ArgumentParser], None]], ...] = (
     ("serve", _serve, "Serve a mock site on 127.0.0.1 until Ctrl-C.", _serve_args),
     ("simplify", _simplify, "Print the simplified HTML of a file or URL.", _simplify_args),
-    ("demo", _demo, "The main job: replay bundled sessions with the best agent, print each check and the metrics.",
-     _demo_args),
+    (
+        "demo",
+        _demo,
+        "The main job: replay bundled sessions with the best agent, print each check and the metrics.",
+        _demo_args,
+    ),
     ("validate", _validate, "Check session files; report every problem; exit 1 if any.", _validate_args),
-    ("generate", _generate, "Generate synthetic shopper sessions on the live site (synthetic, not people).",
-     _generate_args),
+    (
+        "generate",
+        _generate,
+        "Generate synthetic shopper sessions on the live site (synthetic, not people).",
+        _generate_args,
+    ),
     ("record", _record, "Record a person shopping in a headed browser; close the window to end.", _record_args),
-    ("eval", _eval, "Run an agent over sessions in live browsers; check each next action against the human's.",
-     _eval_args),
+    (
+        "eval",
+        _eval,
+        "Run an agent over sessions in live browsers; check each next action against the human's.",
+        _eval_args,
+    ),
     ("compare", _compare, "Compare eval runs side by side, with McNemar's test on exact match.", _compare_args),
-    ("import-opera", _import_opera, "Convert OPeRA action rows (parquet or JSON Lines) into snapshot sessions.",
-     _import_opera_args),
+    (
+        "import-opera",
+        _import_opera,
+        "Convert OPeRA action rows (parquet or JSON Lines) into snapshot sessions.",
+        _import_opera_args,
+    ),
 )
 
 
@@ -201,7 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        code: int = args.handler(args)
+        return code
     except WebmimicError as err:
         print(f"webmimic {args.command}: error: {err}", file=sys.stderr)
         return 2

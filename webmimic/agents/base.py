@@ -26,7 +26,7 @@ class Agent(abc.ABC):
 
     name: str = "agent"
 
-    def reset(self, env: gym.Env, info: Mapping[str, Any]) -> None:
+    def reset(self, env: gym.Env, info: Mapping[str, Any]) -> None:  # noqa: B027 (an optional hook)
         """Called after ``env.reset``; agents that need the env (the oracle) keep it."""
 
     @abc.abstractmethod

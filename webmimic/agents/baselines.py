@@ -8,20 +8,12 @@ import random
 from typing import Any
 
 import gymnasium as gym
-from lxml import html as lxml_html
 
 from webmimic.agents.base import Agent
 from webmimic.core.errors import WebmimicError
+from webmimic.core.names import page_names
 
-__all__ = ["OracleAgent", "RandomAgent", "HeuristicAgent", "page_names"]
-
-
-def page_names(page: str) -> list[str]:
-    """The element names of a simplified page, in document order."""
-    if not page.strip():
-        return []
-    root = lxml_html.fromstring(page)
-    return [str(n) for n in root.xpath("//@name")]
+__all__ = ["OracleAgent", "RandomAgent", "HeuristicAgent"]
 
 
 class OracleAgent(Agent):
@@ -94,11 +86,16 @@ class HeuristicAgent(Agent):
         can_search = "search_input" in names
         if not queries and can_search:
             query = self._query_for(observation["persona"], names)
-            return _decide(f"I'll start by searching for {query}.", {"type": "type_and_submit", "name": "search_input", "text": query})
+            return _decide(
+                f"I'll start by searching for {query}.",
+                {"type": "type_and_submit", "name": "search_input", "text": query},
+            )
         if len(viewed) >= self.max_products:
             return _decide("I've compared enough products for now, so I'll leave.", {"type": "terminate"})
         if path.startswith(("/search", "/category")):
-            fresh = [n for n in names if n.startswith("search_results.") and n.endswith(".view_product") and n not in viewed]
+            fresh = [
+                n for n in names if n.startswith("search_results.") and n.endswith(".view_product") and n not in viewed
+            ]
             if fresh:
                 return _decide("This result looks relevant, so I'll open it.", {"type": "click", "name": fresh[0]})
             return _decide("Nothing here fits what I want, so I'll leave.", {"type": "terminate"})

@@ -8,7 +8,7 @@ finds the JSON object and validates it. Nothing is ever evaluated as code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 import json
 from typing import Any, Literal
@@ -55,19 +55,19 @@ class Action:
             raise ActionParseError("A click action takes no 'text'.")
 
     @classmethod
-    def click(cls, name: str) -> "Action":
+    def click(cls, name: str) -> Action:
         return cls("click", name)
 
     @classmethod
-    def type_and_submit(cls, name: str, text: str) -> "Action":
+    def type_and_submit(cls, name: str, text: str) -> Action:
         return cls("type_and_submit", name, text)
 
     @classmethod
-    def terminate(cls) -> "Action":
+    def terminate(cls) -> Action:
         return cls("terminate")
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Action":
+    def from_dict(cls, data: Mapping[str, Any]) -> Action:
         """Validate a mapping in the paper's format; unknown keys are an error, not ignored."""
         if not isinstance(data, Mapping):
             raise ActionParseError(f"An action must be a JSON object, got {type(data).__name__}.")
@@ -108,7 +108,7 @@ class AgentOutput:
     error: str | None = None
 
     @classmethod
-    def parse(cls, output: Any) -> "AgentOutput":
+    def parse(cls, output: Any) -> AgentOutput:
         """Parse any agent output (text, dict, Action or an AgentOutput); never raises."""
         if isinstance(output, AgentOutput):
             return output
@@ -139,7 +139,7 @@ def describe_action(action: Action | None) -> str:
     return f"click {action.name}"
 
 
-def _json_objects(text: str):
+def _json_objects(text: str) -> Iterator[dict[str, Any]]:
     """Yield each top-level JSON object found in ``text``, in order."""
     decoder = json.JSONDecoder()
     i = text.find("{")

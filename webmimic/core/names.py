@@ -13,7 +13,7 @@ from collections.abc import Collection
 import re
 import unicodedata
 
-__all__ = ["slugify", "join_name", "is_valid_name", "is_purchase_name", "last_part", "NAME_RE"]
+__all__ = ["slugify", "join_name", "is_valid_name", "is_purchase_name", "last_part", "page_names", "NAME_RE"]
 
 NAME_RE = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)*$")
 _DROP = re.compile(r"[^a-z0-9 _\-]")
@@ -52,3 +52,21 @@ def is_purchase_name(name: str | None, purchase_names: Collection[str]) -> bool:
     last dotted part is a purchase name, so ``cart.place_order`` counts as ``place_order``.
     """
     return bool(name) and (name in purchase_names or last_part(str(name)) in purchase_names)
+
+
+def page_names(html: str) -> list[str]:
+    """The ``name`` attributes of a (simplified) page in document order; [] for a blank page.
+
+    Raises ValueError when lxml cannot parse the page at all.
+    """
+    if not html.strip():
+        return []
+    import lxml.etree  # imported here: only pages need it, not the name grammar
+    import lxml.html
+
+    try:
+        names = lxml.html.fromstring(html).xpath("//@name")
+    except lxml.etree.ParserError as err:
+        raise ValueError(f"not parseable as HTML: {err}") from err
+    assert isinstance(names, list)  # an attribute path always gives a list
+    return [str(name) for name in names]

@@ -133,11 +133,6 @@ class BrowserEnv(gym.Env[Obs, Any]):
         return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
     def close(self) -> None:
+        """Close the tab, the servers and (when owned) the browser; safe to call twice."""
         self._runtime.close()
         super().close()
-
-    def __enter__(self) -> BrowserEnv:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

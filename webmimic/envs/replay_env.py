@@ -123,7 +123,9 @@ class ReplayEnv(BrowserEnv):
         else:
             raise KeyError(f"No session {session_id!r} among the {len(self.sessions)} loaded sessions.")
         if not isinstance(start, int) or not 0 <= start < len(session.steps):
-            raise ValueError(f"options['step'] must be an int in [0, {len(session.steps) - 1}] for session {session.id!r}.")
+            raise ValueError(
+                f"options['step'] must be an int in [0, {len(session.steps) - 1}] for session {session.id!r}."
+            )
         self._session, self._t, self._history = session, 0, []
         self._diverged, self._agent_steps = False, 0
         started = time.perf_counter()
@@ -146,9 +148,14 @@ class ReplayEnv(BrowserEnv):
         if self._t >= len(session.steps) and self.follow == "human":
             raise gym.error.ResetNeeded("The session is over; call reset().")
         output = self.parse(action)
-        info: Info = {"session_id": session.id, "step": self._t, "raw_output": output.raw, "error": output.error,
-                      "agent_action": output.action.to_dict() if output.action else None,
-                      "agent_rationale": output.rationale}
+        info: Info = {
+            "session_id": session.id,
+            "step": self._t,
+            "raw_output": output.raw,
+            "error": output.error,
+            "agent_action": output.action.to_dict() if output.action else None,
+            "agent_rationale": output.rationale,
+        }
         started = time.perf_counter()
         if self.follow == "human":
             reward, terminated = self._step_teacher_forced(output.action, info)

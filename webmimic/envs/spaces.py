@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from gymnasium import spaces
+import numpy as np
 
 __all__ = ["AnyText"]
 

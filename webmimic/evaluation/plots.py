@@ -11,6 +11,7 @@ import io
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["HUMAN_TYPES", "AGENT_TYPES", "png_accuracy_by_position", "png_confusion", "png_session_histogram"]
 
@@ -34,9 +35,16 @@ def png_accuracy_by_position(positions: Mapping[int, Sequence[bool]]) -> bytes:
     fig = Figure(figsize=(max(4.0, 0.45 * len(keys) + 2), 3.0), layout="constrained")
     ax = fig.add_subplot()
     bars = ax.bar([str(k) for k in keys], rates, color=GREEN)
-    for bar, k in zip(bars, keys):
-        ax.annotate(f"{sum(positions[k])}/{len(positions[k])}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
+    for bar, k in zip(bars, keys, strict=True):
+        ax.annotate(
+            f"{sum(positions[k])}/{len(positions[k])}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
     ax.set_ylim(0, 1.12)
     ax.set_xlabel("step position in session")
     ax.set_ylabel("exact match")
@@ -46,8 +54,8 @@ def png_accuracy_by_position(positions: Mapping[int, Sequence[bool]]) -> bytes:
 
 def png_confusion(counts: Mapping[tuple[str, str], int]) -> bytes:
     """Action-type confusion: human type (rows) × agent type (columns, with 'invalid')."""
-    rows = [t for t in HUMAN_TYPES] + sorted({h for h, _ in counts} - set(HUMAN_TYPES))
-    cols = [t for t in AGENT_TYPES] + sorted({a for _, a in counts} - set(AGENT_TYPES))
+    rows = list(HUMAN_TYPES) + sorted({h for h, _ in counts} - set(HUMAN_TYPES))
+    cols = list(AGENT_TYPES) + sorted({a for _, a in counts} - set(AGENT_TYPES))
     grid = [[counts.get((h, a), 0) for a in cols] for h in rows]
     top = max((v for row in grid for v in row), default=0) or 1
     fig = Figure(figsize=(5.2, 3.4), layout="constrained")
@@ -55,8 +63,7 @@ def png_confusion(counts: Mapping[tuple[str, str], int]) -> bytes:
     ax.imshow(grid, cmap="Blues", vmin=0, vmax=top, aspect="auto")
     for i, row in enumerate(grid):
         for j, v in enumerate(row):
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=9,
-                    color="white" if v > top * 0.6 else "black")
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=9, color="white" if v > top * 0.6 else "black")
     ax.set_xticks(range(len(cols)), [c.replace("_and_", "&") for c in cols], fontsize=8)
     ax.set_yticks(range(len(rows)), [r.replace("_and_", "&") for r in rows], fontsize=8)
     ax.set_xlabel("agent")
@@ -74,5 +81,7 @@ def png_session_histogram(accuracies: Sequence[float]) -> bytes:
     ax.set_xlabel("exact match within the session")
     ax.set_ylabel("sessions")
     ax.set_title("Per-session accuracy")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    locator = ax.yaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # matplotlib's default (AutoLocator) is one
+        locator.set_params(integer=True)
     return _png(fig)

@@ -4,7 +4,7 @@ OPeRA importer and the recorder (``webmimic.replay.record``, imported on its own
 Importing this package loads neither Playwright nor torch nor transformers.
 """
 
-from webmimic.replay.opera import ImportSummary, OPERA_COLUMNS, import_opera, import_opera_main
+from webmimic.replay.opera import OPERA_COLUMNS, ImportSummary, import_opera, import_opera_main
 from webmimic.replay.session import (
     FORMAT,
     SUPPORTED_FORMATS,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 import gzip
-import io
 import json
 import os
-from typing import Any
+from typing import Any, TextIO
 
 __all__ = ["JsonLine", "open_text", "json_lines"]
 
@@ -22,16 +21,16 @@ class JsonLine:
     error: json.JSONDecodeError | None = None
 
 
-def open_text(path: str | os.PathLike[str]) -> io.TextIOBase:
+def open_text(path: str | os.PathLike[str]) -> TextIO:
     """Open as UTF-8 text, gunzipping when the file starts with gzip's magic bytes."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8")  # type: ignore[return-value]
+        return gzip.open(path, "rt", encoding="utf-8")
     return open(path, encoding="utf-8")
 
 
-def json_lines(fh: io.TextIOBase) -> Iterator[JsonLine]:
+def json_lines(fh: TextIO) -> Iterator[JsonLine]:
     """Each non-blank line parsed with ``json.loads`` (nothing else is ever run on the data)."""
     for number, text in enumerate(fh, start=1):
         if not text.strip():

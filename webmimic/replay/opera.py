@@ -10,30 +10,52 @@ nothing is wrong, so a half-imported dataset can never be mistaken for a whole o
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 import functools
 import os
 import sys
 from typing import Any, TextIO
 
-import lxml.etree
-import lxml.html
-
+from webmimic.core.actions import Action
 from webmimic.core.errors import DataFormatError
+from webmimic.core.names import page_names
 from webmimic.replay.jsonl import json_lines, open_text
 from webmimic.replay.session import SNAPSHOT_SITE, Session, Step, problem_message, write_sessions
-from webmimic.core.actions import Action
 
-__all__ = ["OPERA_COLUMNS", "OPERA_ACTION_TYPES", "ImportSummary", "OperaRow", "import_opera", "import_opera_main", "collect_opera"]
+__all__ = [
+    "OPERA_COLUMNS",
+    "OPERA_ACTION_TYPES",
+    "ImportSummary",
+    "OperaRow",
+    "import_opera",
+    "import_opera_main",
+    "collect_opera",
+]
 
 OPERA_COLUMNS: tuple[str, ...] = (
-    "session_id", "action_id", "timestamp", "action_type", "click_type", "semantic_id",
-    "mouse_position", "element_meta", "url", "window_size", "page_meta", "simplified_html",
-    "rationale", "products", "input_text", "image",
+    "session_id",
+    "action_id",
+    "timestamp",
+    "action_type",
+    "click_type",
+    "semantic_id",
+    "mouse_position",
+    "element_meta",
+    "url",
+    "window_size",
+    "page_meta",
+    "simplified_html",
+    "rationale",
+    "products",
+    "input_text",
+    "image",
 )
 OPERA_ACTION_TYPES: tuple[str, ...] = ("click", "input", "terminate")
+
+# Reports one problem with a row: (row, field, message).
+Report = Callable[["OperaRow", str, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +101,9 @@ def _cell(value: Any) -> str:
 def _missing_columns_error(path: str, missing: Sequence[str], line: int | None = None) -> DataFormatError:
     return _err(
         f"missing column(s) {', '.join(missing)}; OPeRA action rows need the columns {', '.join(OPERA_COLUMNS)}",
-        path=path, line=line, field=",".join(missing),
+        path=path,
+        line=line,
+        field=",".join(missing),
     )
 
 
@@ -113,10 +137,19 @@ def _read_jsonl(path: str, problems: list[DataFormatError]) -> Iterator[OperaRow
             for line in json_lines(fh):
                 lineno, data, err = line.number, line.value, line.error
                 if err is not None:
-                    problems.append(_err(f"malformed JSON at column {err.colno}: {err.msg}", path=path, line=lineno, field=None))
+                    problems.append(
+                        _err(f"malformed JSON at column {err.colno}: {err.msg}", path=path, line=lineno, field=None)
+                    )
                     continue
                 if not isinstance(data, dict):
-                    problems.append(_err(f"each line must be a JSON object (one row), got {type(data).__name__}", path=path, line=lineno, field=None))
+                    problems.append(
+                        _err(
+                            f"each line must be a JSON object (one row), got {type(data).__name__}",
+                            path=path,
+                            line=lineno,
+                            field=None,
+                        )
+                    )
                     continue
                 missing = [c for c in OPERA_COLUMNS if c not in data]
                 if missing:
@@ -124,7 +157,9 @@ def _read_jsonl(path: str, problems: list[DataFormatError]) -> Iterator[OperaRow
                     continue
                 yield OperaRow(path, lineno, {c: _cell(data[c]) for c in OPERA_COLUMNS})
     except (UnicodeDecodeError, EOFError, OSError) as err:
-        problems.append(_err(f"unreadable: {err}; expected UTF-8 JSON Lines, optionally gzip", path=path, line=None, field=None))
+        problems.append(
+            _err(f"unreadable: {err}; expected UTF-8 JSON Lines, optionally gzip", path=path, line=None, field=None)
+        )
 
 
 def _read_rows(path: str, problems: list[DataFormatError]) -> list[OperaRow]:
@@ -138,7 +173,14 @@ def _read_rows(path: str, problems: list[DataFormatError]) -> list[OperaRow]:
     before = len(problems)
     rows = list(_read_parquet(path, problems) if magic == b"PAR1" else _read_jsonl(path, problems))
     if not rows and len(problems) == before:
-        problems.append(_err("the file holds no rows; expected OPeRA action rows as parquet or JSON Lines", path=path, line=None, field=None))
+        problems.append(
+            _err(
+                "the file holds no rows; expected OPeRA action rows as parquet or JSON Lines",
+                path=path,
+                line=None,
+                field=None,
+            )
+        )
     return rows
 
 
@@ -156,11 +198,11 @@ def _parse_time(value: str) -> datetime | None:
             moment = datetime.fromisoformat(text)
         except ValueError:
             return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if number > 1e11:  # milliseconds
         number /= 1000.0
     try:
-        return datetime.fromtimestamp(number, tz=timezone.utc)
+        return datetime.fromtimestamp(number, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -184,18 +226,21 @@ def _id_key(action_id: str) -> tuple[int, int, str]:
 
 @functools.lru_cache(maxsize=512)
 def _page_names(html: str) -> frozenset[str] | None:
-    """Every ``name`` attribute in the page; None when lxml cannot parse it at all."""
+    """Every ``name`` attribute in the page; None when it is blank or cannot be parsed at all."""
     try:
-        root = lxml.html.fromstring(html)
-    except (lxml.etree.ParserError, ValueError):
+        return frozenset(page_names(html)) if html.strip() else None
+    except ValueError:
         return None
-    return frozenset(str(v) for v in root.xpath("//@name"))
 
 
-def _check_row(row: OperaRow, report) -> None:
+def _check_row(row: OperaRow, report: Report) -> None:
     kind = row["action_type"].strip()
     if kind not in OPERA_ACTION_TYPES:
-        report(row, "action_type", f"unknown action_type {row['action_type']!r}; expected one of {', '.join(OPERA_ACTION_TYPES)}")
+        report(
+            row,
+            "action_type",
+            f"unknown action_type {row['action_type']!r}; expected one of {', '.join(OPERA_ACTION_TYPES)}",
+        )
         return
     if not row["session_id"].strip():
         report(row, "session_id", "empty session_id; every row must say which session it belongs to")
@@ -205,7 +250,11 @@ def _check_row(row: OperaRow, report) -> None:
         return
     html = row["simplified_html"]
     if not html.strip():
-        report(row, "simplified_html", f"empty simplified_html for a {kind} row; the page the person saw is needed to replay it")
+        report(
+            row,
+            "simplified_html",
+            f"empty simplified_html for a {kind} row; the page the person saw is needed to replay it",
+        )
     name = row["semantic_id"].strip()
     if not name:
         report(row, "semantic_id", f"empty semantic_id for a {kind} row; it must name the element acted on")
@@ -216,7 +265,9 @@ def _check_row(row: OperaRow, report) -> None:
         if names is None:
             report(row, "simplified_html", "simplified_html could not be parsed as HTML")
         elif name not in names:
-            report(row, "semantic_id", f"semantic_id {name!r} is not a name=\"...\" attribute in this row's simplified_html")
+            report(
+                row, "semantic_id", f'semantic_id {name!r} is not a name="..." attribute in this row\'s simplified_html'
+            )
 
 
 def _action(row: OperaRow) -> Action:
@@ -228,13 +279,17 @@ def _action(row: OperaRow) -> Action:
     return Action.click(row["semantic_id"].strip())
 
 
-def _build_session(rows: list[OperaRow], report) -> Session | None:
+def _build_session(rows: list[OperaRow], report: Report) -> Session | None:
     """One snapshot session from a session's ordered rows, or None after reporting why not."""
     first, last = rows[0], rows[-1]
     sid = first["session_id"]
     for row in rows[:-1]:
         if row["action_type"].strip() == "terminate":
-            report(row, "action_type", f"session {sid!r} has a terminate before its last action; terminate must end the session")
+            report(
+                row,
+                "action_type",
+                f"session {sid!r} has a terminate before its last action; terminate must end the session",
+            )
             return None
     last_kind = last["action_type"].strip()
     if last_kind == "terminate":
@@ -242,9 +297,12 @@ def _build_session(rows: list[OperaRow], report) -> Session | None:
     elif last_kind == "click" and last["click_type"].strip() == "purchase":
         outcome = "purchase"
     else:
-        report(last, "action_type",
-               f"session {sid!r} ends with a {last_kind} (click_type {last['click_type']!r}), neither terminate nor a "
-               "purchase click, so its outcome is unknown; drop the session or add its final row")
+        report(
+            last,
+            "action_type",
+            f"session {sid!r} ends with a {last_kind} (click_type {last['click_type']!r}), neither terminate nor a "
+            "purchase click, so its outcome is unknown; drop the session or add its final row",
+        )
         return None
     steps: list[Step] = []
     page = ""
@@ -252,18 +310,24 @@ def _build_session(rows: list[OperaRow], report) -> Session | None:
         # A terminate row may have no page of its own: the person left from the page they were on.
         page = row["simplified_html"] if row["simplified_html"].strip() else page
         if not page:
-            report(row, "simplified_html", f"session {sid!r} starts with a terminate row that has no page; nothing to replay")
+            report(
+                row,
+                "simplified_html",
+                f"session {sid!r} starts with a terminate row that has no page; nothing to replay",
+            )
             return None
         moment = _parse_time(row["timestamp"])
         assert moment is not None
-        steps.append(Step(
-            action=_action(row),
-            url=row["url"],
-            timestamp=_iso(row["timestamp"], moment),
-            page=page,
-            rationale=row["rationale"] or None,
-            click_type=row["click_type"].strip() or None,
-        ))
+        steps.append(
+            Step(
+                action=_action(row),
+                url=row["url"],
+                timestamp=_iso(row["timestamp"], moment),
+                page=page,
+                rationale=row["rationale"] or None,
+                click_type=row["click_type"].strip() or None,
+            )
+        )
     start_url = first["url"] if first["url"].startswith(("http://", "https://")) else ""
     meta = {
         "opera_session_id": sid,
@@ -271,8 +335,16 @@ def _build_session(rows: list[OperaRow], report) -> Session | None:
         "window_size": first["window_size"],
     }
     try:
-        return Session(id=sid, site=SNAPSHOT_SITE, start_url=start_url, steps=tuple(steps), outcome=outcome,
-                       persona=None, source="opera", meta=meta)
+        return Session(
+            id=sid,
+            site=SNAPSHOT_SITE,
+            start_url=start_url,
+            steps=tuple(steps),
+            outcome=outcome,
+            persona=None,
+            source="opera",
+            meta=meta,
+        )
     except DataFormatError as err:
         report(last, err.field or "", str(err))
         return None
@@ -312,10 +384,13 @@ def collect_opera(inputs: Sequence[str]) -> tuple[list[Session], ImportSummary]:
             sessions.append(session)
     sessions.sort(key=lambda s: (_parse_time(s.steps[0].timestamp), s.id))
     summary = ImportSummary(
-        files=len(inputs), rows=len(rows), sessions=len(sessions),
+        files=len(inputs),
+        rows=len(rows),
+        sessions=len(sessions),
         purchases=sum(s.outcome == "purchase" for s in sessions),
         terminations=sum(s.outcome == "terminate" for s in sessions),
-        output=None, problems=tuple(problems),
+        output=None,
+        problems=tuple(problems),
     )
     return sessions, summary
 
@@ -336,10 +411,14 @@ def import_opera(inputs: Sequence[str], output: str) -> ImportSummary:
             first.args = (f"{first.args[0]} (and {more} more problem(s); nothing was written)",)
         raise first
     write_sessions(output, sessions)
-    return ImportSummary(summary.files, summary.rows, summary.sessions, summary.purchases, summary.terminations, os.fspath(output))
+    return ImportSummary(
+        summary.files, summary.rows, summary.sessions, summary.purchases, summary.terminations, os.fspath(output)
+    )
 
 
-def import_opera_main(inputs: Sequence[str], output: str, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def import_opera_main(
+    inputs: Sequence[str], output: str, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """CLI entry: print every problem as ``path:row: field: message`` (stderr) or a summary; 0/1."""
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err

@@ -17,7 +17,7 @@ id must not be in it, and all sessions are written back atomically.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 import logging
 import os
 import uuid
@@ -38,7 +38,7 @@ HOW_TO = "Shop in the browser window; close it to end the session."
 
 
 def _iso(ms: float | None) -> str:
-    when = datetime.now(timezone.utc) if ms is None else datetime.fromtimestamp(ms / 1000, timezone.utc)
+    when = datetime.now(UTC) if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -74,21 +74,27 @@ class _Recorder:
         steps = list(self.steps)
         if not self.purchased:
             last = self.last
-            steps.append(Step(
-                action=Action.terminate(),
-                url=self.server.relative(last.url) if last else self.site.start_path,
-                timestamp=_iso(None),
-                page=last.html if last else None,
-            ))
+            steps.append(
+                Step(
+                    action=Action.terminate(),
+                    url=self.server.relative(last.url) if last else self.site.start_path,
+                    timestamp=_iso(None),
+                    page=last.html if last else None,
+                )
+            )
         return Session(
-            id=session_id, site=site_name, start_url=self.site.start_path, steps=tuple(steps),
+            id=session_id,
+            site=site_name,
+            start_url=self.site.start_path,
+            steps=tuple(steps),
             outcome="purchase" if self.purchased else "terminate",
-            persona=Persona(text=persona) if persona else None, source="recorded",
+            persona=Persona(text=persona) if persona else None,
+            source="recorded",
         )
 
 
 def _new_id() -> str:
-    return "rec-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    return "rec-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
 def record_session(

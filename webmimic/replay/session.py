@@ -18,11 +18,11 @@ import json
 import os
 from typing import Any
 
-from webmimic.core.files import atomic_write
-from webmimic.core.errors import ActionParseError, DataFormatError, WebmimicError
-from webmimic.replay.jsonl import json_lines, open_text
 from webmimic.core.actions import ACTION_TYPES, Action
+from webmimic.core.errors import ActionParseError, DataFormatError, WebmimicError
+from webmimic.core.files import atomic_write
 from webmimic.core.names import is_purchase_name
+from webmimic.replay.jsonl import json_lines, open_text
 
 __all__ = [
     "FORMAT",
@@ -132,7 +132,7 @@ class Persona:
             raise DataFormatError(f"Persona fields must not repeat {sorted(clash)}; use the id/text attributes.")
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Persona":
+    def from_dict(cls, data: Mapping[str, Any]) -> Persona:
         rest = {k: v for k, v in data.items() if k not in _PERSONA_OWN_KEYS}
         return cls(data.get("id"), data.get("text"), rest)
 
@@ -196,7 +196,7 @@ class Session:
         return tuple(s.action for s in self.steps)
 
     @classmethod
-    def from_dict(cls, data: Any, *, path: str | None = None, line: int | None = None) -> "Session":
+    def from_dict(cls, data: Any, *, path: str | None = None, line: int | None = None) -> Session:
         """Validate one decoded line; raises the first problem found as a DataFormatError."""
         session, problems = _parse_session(data, path=path, line=line)
         if problems:
@@ -234,28 +234,57 @@ def _consistency_problems(
     snapshot = site == SNAPSHOT_SITE
     if snapshot:
         if start_url and not start_url.startswith(("http://", "https://")):
-            out.append(("start_url", f"a snapshot session's start_url must be an absolute http(s) URL or \"\", got {start_url!r}"))
+            out.append(
+                (
+                    "start_url",
+                    f'a snapshot session\'s start_url must be an absolute http(s) URL or "", got {start_url!r}',
+                )
+            )
     elif not start_url.startswith("/"):
-        out.append(("start_url", f"a live site's start_url is a path such as \"/\", got {start_url!r}"))
+        out.append(("start_url", f'a live site\'s start_url is a path such as "/", got {start_url!r}'))
     if not steps:
         out.append(("steps", "a session needs at least one step"))
         return out
     for i, step in enumerate(steps[:-1]):
         if step.action.type == "terminate":
-            out.append((f"steps[{i}].action.type", "terminate may only be the last step; drop the steps after it or this step"))
+            out.append(
+                (f"steps[{i}].action.type", "terminate may only be the last step; drop the steps after it or this step")
+            )
     if snapshot:
         for i, step in enumerate(steps):
             if not step.page:
-                out.append((f"steps[{i}].page", "snapshot sessions carry their own pages; set the simplified HTML the person saw"))
+                out.append(
+                    (
+                        f"steps[{i}].page",
+                        "snapshot sessions carry their own pages; set the simplified HTML the person saw",
+                    )
+                )
     last = steps[-1]
     n = len(steps) - 1
     if outcome == "terminate" and last.action.type != "terminate":
-        out.append(("outcome", f"outcome is 'terminate' but the last action is {last.action.type}; end with {{\"type\": \"terminate\"}} or set outcome 'purchase'"))
+        out.append(
+            (
+                "outcome",
+                f"outcome is 'terminate' but the last action is {last.action.type}; "
+                'end with {"type": "terminate"} or set outcome \'purchase\'',
+            )
+        )
     if outcome == "purchase":
         if last.action.type != "click":
-            out.append(("outcome", f"outcome is 'purchase' but the last action is {last.action.type}; a purchase ends with a click on the buy button"))
+            out.append(
+                (
+                    "outcome",
+                    f"outcome is 'purchase' but the last action is {last.action.type}; "
+                    "a purchase ends with a click on the buy button",
+                )
+            )
         elif snapshot and any(s.click_type for s in steps) and last.click_type != "purchase":
-            out.append((f"steps[{n}].click_type", f"the purchase click should have click_type 'purchase', got {last.click_type!r}"))
+            out.append(
+                (
+                    f"steps[{n}].click_type",
+                    f"the purchase click should have click_type 'purchase', got {last.click_type!r}",
+                )
+            )
     return out
 
 
@@ -277,7 +306,9 @@ def validate_session(
         _problem(
             f"outcome is 'purchase' but {name!r} is not one of site {session.site!r}'s purchase names "
             f"({', '.join(sorted(purchase_names)) or 'none'}); click one of those last or set outcome 'terminate'",
-            path=path, line=line, field=f"steps[{n}].action.name",
+            path=path,
+            line=line,
+            field=f"steps[{n}].action.name",
         )
     ]
 
@@ -298,13 +329,21 @@ def _action_field(raw: Any) -> str:
 
 
 def _check_keys(
-    data: Mapping[str, Any], allowed: Sequence[str], required: Sequence[str], prefix: str, report: Callable[[str, str], None]
+    data: Mapping[str, Any],
+    allowed: Sequence[str],
+    required: Sequence[str],
+    prefix: str,
+    report: Callable[[str, str], None],
 ) -> bool:
     ok = True
     for key in data:
         if key not in allowed:
-            report(f"{prefix}{key}", f"unknown key; allowed keys are {', '.join(allowed)} (put extra data in \"meta\")"
-                   if not prefix else f"unknown key; allowed keys are {', '.join(allowed)}")
+            report(
+                f"{prefix}{key}",
+                f'unknown key; allowed keys are {", ".join(allowed)} (put extra data in "meta")'
+                if not prefix
+                else f"unknown key; allowed keys are {', '.join(allowed)}",
+            )
             ok = False
     for key in required:
         if key not in data:
@@ -342,7 +381,7 @@ def _parse_step(raw: Any, i: int, report: Callable[[str, str], None]) -> Step | 
         try:
             datetime.fromisoformat(ts)
         except ValueError:
-            report(prefix + "timestamp", f"{ts!r} is not an ISO 8601 time; write e.g. \"2025-03-01T12:30:05Z\"")
+            report(prefix + "timestamp", f'{ts!r} is not an ISO 8601 time; write e.g. "2025-03-01T12:30:05Z"')
             ok = False
     opts = {k: _opt_str(raw, k, prefix + k, report) for k in ("page", "rationale", "click_type")}
     if not ok or action is None or any(raw.get(k) is not None and opts[k] is None for k in opts):
@@ -371,7 +410,7 @@ def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Se
     if isinstance(data.get("id"), str) and not data["id"]:
         report("id", "must be a non-empty string")
     if isinstance(data.get("site"), str) and not data["site"]:
-        report("site", "must be a site name such as \"shop\", or \"snapshot\"")
+        report("site", 'must be a site name such as "shop", or "snapshot"')
     persona: Persona | None = None
     raw_persona = data.get("persona")
     if raw_persona is not None:
@@ -380,7 +419,9 @@ def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Se
         else:
             pid = _opt_str(raw_persona, "id", "persona.id", report)
             ptext = _opt_str(raw_persona, "text", "persona.text", report)
-            if (raw_persona.get("id") is None or pid is not None) and (raw_persona.get("text") is None or ptext is not None):
+            if (raw_persona.get("id") is None or pid is not None) and (
+                raw_persona.get("text") is None or ptext is not None
+            ):
                 persona = Persona.from_dict(raw_persona)
     meta = data.get("meta")
     if meta is None:
@@ -397,13 +438,21 @@ def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Se
     if problems:
         return None, problems
     good_steps = tuple(s for s in steps if s is not None)
-    for fld, message in _consistency_problems(data["site"], data["start_url"], data["source"], good_steps, data["outcome"]):
+    for fld, message in _consistency_problems(
+        data["site"], data["start_url"], data["source"], good_steps, data["outcome"]
+    ):
         report(fld, message)
     if problems:
         return None, problems
     session = Session(
-        id=data["id"], site=data["site"], start_url=data["start_url"], steps=good_steps,
-        outcome=data["outcome"], persona=persona, source=data["source"], meta=meta,
+        id=data["id"],
+        site=data["site"],
+        start_url=data["start_url"],
+        steps=good_steps,
+        outcome=data["outcome"],
+        persona=persona,
+        source=data["source"],
+        meta=meta,
     )
     return session, problems
 
@@ -430,15 +479,32 @@ def _scan(
             for line in json_lines(fh):
                 lineno = line.number
                 if line.error is not None:
-                    err = line.error
-                    yield None, [_problem(f"malformed JSON at column {err.colno}: {err.msg}; each line must be one complete JSON object",
-                                          path=path, line=lineno, field=None)]
+                    bad = line.error
+                    yield (
+                        None,
+                        [
+                            _problem(
+                                f"malformed JSON at column {bad.colno}: {bad.msg}; "
+                                "each line must be one complete JSON object",
+                                path=path,
+                                line=lineno,
+                                field=None,
+                            )
+                        ],
+                    )
                     continue
                 session, problems = _parse_session(line.value, path=path, line=lineno)
                 if session is not None:
                     if session.id in seen:
-                        problems.append(_problem(f"duplicate session id {session.id!r} (first on line {seen[session.id]}); ids must be unique within a file",
-                                                 path=path, line=lineno, field="id"))
+                        problems.append(
+                            _problem(
+                                f"duplicate session id {session.id!r} (first on line {seen[session.id]}); "
+                                "ids must be unique within a file",
+                                path=path,
+                                line=lineno,
+                                field="id",
+                            )
+                        )
                     else:
                         seen[session.id] = lineno
                     if purchase_names_for is not None and not session.is_snapshot:
@@ -447,7 +513,9 @@ def _scan(
                             try:
                                 names = frozenset(purchase_names_for(session.site))
                             except (WebmimicError, KeyError, LookupError) as err:
-                                names = _problem(f"unknown site {session.site!r}: {err}", path=path, line=lineno, field="site")
+                                names = _problem(
+                                    f"unknown site {session.site!r}: {err}", path=path, line=lineno, field="site"
+                                )
                             names_cache[session.site] = names
                         if isinstance(names, DataFormatError):
                             problems.append(_problem(names.reason, path=path, line=lineno, field="site"))  # type: ignore[attr-defined]
@@ -455,11 +523,22 @@ def _scan(
                             problems.extend(validate_session(session, purchase_names=names, path=path, line=lineno))
                 yield (None if problems else session), problems
         except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, OSError) as err:
-            yield None, [_problem(f"unreadable after line {lineno}: {err}; the file must be UTF-8 JSON Lines, optionally gzip",
-                                  path=path, line=lineno + 1, field=None)]
+            yield (
+                None,
+                [
+                    _problem(
+                        f"unreadable after line {lineno}: {err}; the file must be UTF-8 JSON Lines, optionally gzip",
+                        path=path,
+                        line=lineno + 1,
+                        field=None,
+                    )
+                ],
+            )
 
 
-def iter_sessions(path: str | os.PathLike[str], *, purchase_names_for: PurchaseNamesFor | None = None) -> Iterator[Session]:
+def iter_sessions(
+    path: str | os.PathLike[str], *, purchase_names_for: PurchaseNamesFor | None = None
+) -> Iterator[Session]:
     """Yield sessions line by line; raises the first problem as a DataFormatError."""
     for session, problems in _scan(os.fspath(path), purchase_names_for):
         if problems:
@@ -520,7 +599,9 @@ def write_sessions(path: str | os.PathLike[str], sessions: Iterable[Session]) ->
         if not isinstance(session, Session):
             raise DataFormatError(f"write_sessions takes Session records, got {type(session).__name__}", path=path)
         if session.id in seen:
-            raise DataFormatError(f"duplicate session id {session.id!r}; ids must be unique within a file", path=path, field="id")
+            raise DataFormatError(
+                f"duplicate session id {session.id!r}; ids must be unique within a file", path=path, field="id"
+            )
         seen.add(session.id)
         try:
             lines.append(json.dumps(session.to_dict(), ensure_ascii=False, allow_nan=False) + "\n")

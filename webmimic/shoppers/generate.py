@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 import multiprocessing
 from pathlib import Path
 import random
@@ -26,25 +26,35 @@ import sys
 import time
 from typing import Any
 
-from webmimic.core.errors import WebmimicError
-from webmimic.shoppers.personas import make_personas, held_out_persona_ids, traits_of
-from webmimic.replay.session import Persona, Session, Step, write_sessions
-from webmimic.shoppers.shopper import Shopper, click_type, relative_url
 from webmimic.core.actions import Action
+from webmimic.core.errors import WebmimicError
+from webmimic.replay.session import Persona, Session, Step, write_sessions
+from webmimic.shoppers.personas import held_out_persona_ids, make_personas, traits_of
+from webmimic.shoppers.shopper import Shopper, click_type, relative_url
 
 __all__ = ["generate_sessions", "generate_main", "generate_dataset", "stats", "format_stats", "EPOCH", "GENERATOR"]
 
 # The generator's stable id in each session's meta: its module's name when the bundled data was
 # made. It is an id, not an import path; changing it would change every bundled session.
 GENERATOR = "webmimic.replay.generate"
-EPOCH = datetime(2025, 3, 1, 9, 0, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 MAX_STEPS = 40  # a hard stop; the policy normally ends far sooner
 
 # Seconds a person spends before each kind of action (low, high): reading, typing, deciding.
 _DELAYS: dict[str | None, tuple[int, int]] = {
-    None: (4, 14), "product_link": (3, 12), "review": (8, 40), "product_option": (3, 10), "quantity": (2, 6),
-    "filter": (3, 10), "page_related": (4, 15), "purchase": (8, 30), "cart_page_select": (3, 12),
-    "cart_side_bar": (2, 8), "nav_bar": (2, 8), "suggested_term": (3, 9), "other": (3, 12),
+    None: (4, 14),
+    "product_link": (3, 12),
+    "review": (8, 40),
+    "product_option": (3, 10),
+    "quantity": (2, 6),
+    "filter": (3, 10),
+    "page_related": (4, 15),
+    "purchase": (8, 30),
+    "cart_page_select": (3, 12),
+    "cart_side_bar": (2, 8),
+    "nav_bar": (2, 8),
+    "suggested_term": (3, 9),
+    "other": (3, 12),
 }
 
 
@@ -63,7 +73,11 @@ def _one_session(tab: Any, base_url: str, seed: int, index: int, personas: Seque
     outcome = "terminate"
     while True:
         if len(steps) >= MAX_STEPS - 1:
-            decision_action, rationale, ctype = Action.terminate(), "I've spent long enough on this; I'll stop here.", None
+            decision_action, rationale, ctype = (
+                Action.terminate(),
+                "I've spent long enough on this; I'll stop here.",
+                None,
+            )
         else:
             d = shopper.decide(obs)
             decision_action, rationale = d.action, d.rationale
@@ -76,17 +90,27 @@ def _one_session(tab: Any, base_url: str, seed: int, index: int, personas: Seque
         try:
             obs = tab.act(decision_action)
         except WebmimicError as err:
-            raise WebmimicError(f"synthetic session {index} (seed {seed}) step {len(steps) - 1}: {decision_action} failed: {err}") from err
+            raise WebmimicError(
+                f"synthetic session {index} (seed {seed}) step {len(steps) - 1}: {decision_action} failed: {err}"
+            ) from err
         if ctype == "purchase":
             outcome = "purchase"
             break
     return Session(
-        id=f"syn-{seed}-{index:05d}", site="shop", start_url="/", steps=tuple(steps), outcome=outcome,
-        persona=persona, source="synthetic", meta={"generator": GENERATOR, "seed": seed, "index": index},
+        id=f"syn-{seed}-{index:05d}",
+        site="shop",
+        start_url="/",
+        steps=tuple(steps),
+        outcome=outcome,
+        persona=persona,
+        source="synthetic",
+        meta={"generator": GENERATOR, "seed": seed, "index": index},
     )
 
 
-def _run_indices(indices: Sequence[int], seed: int, personas: Sequence[Persona], browser: Any, site: str) -> list[Session]:
+def _run_indices(
+    indices: Sequence[int], seed: int, personas: Sequence[Persona], browser: Any, site: str
+) -> list[Session]:
     """Sessions for ``indices`` on one shop server, each in a fresh tab of ``browser`` (or a new one)."""
     from webmimic.simulator import Browser, BrowserConfig
     from webmimic.sites import get_site
@@ -148,6 +172,7 @@ def generate_sessions(
 
 # -- statistics -------------------------------------------------------------------------------
 
+
 def stats(sessions: Sequence[Session]) -> dict[str, Any]:
     """Dataset statistics comparable with the paper's: length, purchases, searches, filters, action mix."""
     n = len(sessions)
@@ -173,15 +198,18 @@ def stats(sessions: Sequence[Session]) -> dict[str, Any]:
 
 
 def format_stats(name: str, st: dict[str, Any]) -> str:
-    head = (f"{name}: {st['sessions']} sessions, {st['actions']} actions, {st['personas']} personas; "
-            f"mean length {st['mean_length']:.2f}; purchase rate {st['purchase_rate']:.3f}; "
-            f"searches/session {st['mean_searches']:.2f} ({st['mean_searches_incl_suggested']:.2f} with suggested terms); "
-            f"refinement share {st['refinement_share']:.3f}")
+    head = (
+        f"{name}: {st['sessions']} sessions, {st['actions']} actions, {st['personas']} personas; "
+        f"mean length {st['mean_length']:.2f}; purchase rate {st['purchase_rate']:.3f}; "
+        f"searches/session {st['mean_searches']:.2f} ({st['mean_searches_incl_suggested']:.2f} with suggested terms); "
+        f"refinement share {st['refinement_share']:.3f}"
+    )
     mix = ", ".join(f"{k} {v:.3f}" for k, v in st["action_shares"].items())
     return f"{head}\n  actions: {mix}"
 
 
 # -- entry points -----------------------------------------------------------------------------
+
 
 def generate_main(site: str, n: int, seed: int, output: str | Path, workers: int = 1) -> int:
     """CLI entry (``webmimic generate``): write ``n`` sessions to ``output`` atomically, print stats."""
@@ -197,7 +225,9 @@ def generate_main(site: str, n: int, seed: int, output: str | Path, workers: int
     return 0
 
 
-def generate_dataset(out_dir: str | Path, n: int, seed: int, workers: int = 1, test_share: float = 0.2) -> dict[str, list[Session]]:
+def generate_dataset(
+    out_dir: str | Path, n: int, seed: int, workers: int = 1, test_share: float = 0.2
+) -> dict[str, list[Session]]:
     """The bundled dataset: ``n`` sessions split into ``train``/``test`` by persona (unseen in train)."""
     personas = make_personas(seed)
     held_out = held_out_persona_ids(personas, seed, test_share)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 import random
 
-from webmimic.replay.session import Persona
 from webmimic.core.names import slugify
+from webmimic.replay.session import Persona
 from webmimic.sites.shop.vocab import VOCAB
 
 __all__ = ["Traits", "make_personas", "traits_of", "DEFAULT_PERSONAS", "held_out_persona_ids"]
@@ -21,9 +21,22 @@ CATEGORY_SLUGS: tuple[str, ...] = tuple(slugify(v.name) for v in VOCAB)
 _BRANDS: dict[str, tuple[str, ...]] = {slugify(v.name): v.brands for v in VOCAB}
 
 _ROLES = (
-    "student", "nurse", "retired teacher", "software developer", "parent of two", "small business owner",
-    "graduate student", "warehouse worker", "freelance designer", "office manager", "new homeowner",
-    "college athlete", "accountant", "barista", "remote worker", "weekend hiker",
+    "student",
+    "nurse",
+    "retired teacher",
+    "software developer",
+    "parent of two",
+    "small business owner",
+    "graduate student",
+    "warehouse worker",
+    "freelance designer",
+    "office manager",
+    "new homeowner",
+    "college athlete",
+    "accountant",
+    "barista",
+    "remote worker",
+    "weekend hiker",
 )
 _BUDGET_WORDS = ((0.35, "Budget-minded"), (0.7, "Value-conscious"), (1.01, "Comfortable-spending"))
 

@@ -14,58 +14,56 @@ __all__ = ["say", "KINDS"]
 _TEXTS: dict[str, tuple[str, ...]] = {
     "first_search": (
         "I'm looking for {what}, so I'll search for \"{query}\".",
-        "I want to find {what}; searching for \"{query}\" is the quickest way.",
-        "I need {what}, so I'll start by searching \"{query}\".",
+        'I want to find {what}; searching for "{query}" is the quickest way.',
+        'I need {what}, so I\'ll start by searching "{query}".',
     ),
     "typo_retype": (
-        "I misspelled my search, so I'll type \"{query}\" again correctly.",
-        "Oops, I made a typo; let me search for \"{query}\" instead.",
-        "That search had a typo in it, so I'll fix it and search \"{query}\".",
+        'I misspelled my search, so I\'ll type "{query}" again correctly.',
+        'Oops, I made a typo; let me search for "{query}" instead.',
+        'That search had a typo in it, so I\'ll fix it and search "{query}".',
     ),
     "typo_did_you_mean": (
-        "I misspelled my search; the \"did you mean\" link has what I meant.",
+        'I misspelled my search; the "did you mean" link has what I meant.',
         "I made a typo, so I'll click the suggested spelling.",
     ),
     "no_results_broaden": (
-        "\"{old}\" found nothing, so I'll try the broader \"{query}\".",
-        "No results for that; I'll drop a word and search \"{query}\".",
+        '"{old}" found nothing, so I\'ll try the broader "{query}".',
+        'No results for that; I\'ll drop a word and search "{query}".',
     ),
     "no_results_suggestion": (
-        "Nothing matched, so I'll try the suggested search \"{term}\".",
-        "My search found nothing; \"{term}\" from the suggestions looks close enough.",
+        'Nothing matched, so I\'ll try the suggested search "{term}".',
+        'My search found nothing; "{term}" from the suggestions looks close enough.',
     ),
     "refine_query": (
-        "These results are too broad, so I'll search for \"{query}\" instead.",
-        "I want something more specific, so I'll add to my search: \"{query}\".",
-        "Let me narrow it down with \"{query}\".",
+        'These results are too broad, so I\'ll search for "{query}" instead.',
+        'I want something more specific, so I\'ll add to my search: "{query}".',
+        'Let me narrow it down with "{query}".',
     ),
     "broaden_query": (
-        "That search is too narrow; I'll try just \"{query}\".",
-        "I'll drop a word and search \"{query}\" to see more options.",
+        'That search is too narrow; I\'ll try just "{query}".',
+        'I\'ll drop a word and search "{query}" to see more options.',
     ),
     "brand_query": (
-        "I usually trust {brand}, so I'll search for \"{query}\".",
-        "I'd rather have {brand}; searching \"{query}\".",
+        'I usually trust {brand}, so I\'ll search for "{query}".',
+        'I\'d rather have {brand}; searching "{query}".',
     ),
     "colour_query": (
-        "I really want it in {colour}, so I'll search for \"{query}\".",
-        "Let me look specifically for {colour}: \"{query}\".",
+        'I really want it in {colour}, so I\'ll search for "{query}".',
+        'Let me look specifically for {colour}: "{query}".',
     ),
     "synonym_query": (
-        "Maybe a different word finds better options; I'll try \"{query}\".",
-        "I'll search for \"{query}\" instead and compare what comes up.",
+        'Maybe a different word finds better options; I\'ll try "{query}".',
+        'I\'ll search for "{query}" instead and compare what comes up.',
     ),
-    "over_budget_query": (
-        "Most of these are over my ${budget:.0f} budget, so I'll try \"{query}\".",
-    ),
+    "over_budget_query": ('Most of these are over my ${budget:.0f} budget, so I\'ll try "{query}".',),
     "new_product_search": (
-        "I've looked at this one; let me search \"{query}\" to compare other options.",
-        "Before deciding I want to see more, so I'll search for \"{query}\".",
+        'I\'ve looked at this one; let me search "{query}" to compare other options.',
+        'Before deciding I want to see more, so I\'ll search for "{query}".',
         "This isn't quite it; I'll go back to searching with \"{query}\".",
     ),
     "related_search": (
-        "The related search \"{term}\" looks like what I want.",
-        "\"{term}\" sounds closer to what I need, so I'll click it.",
+        'The related search "{term}" looks like what I want.',
+        '"{term}" sounds closer to what I need, so I\'ll click it.',
     ),
     "view_product": (
         "The {title} looks promising at ${price:.2f}, so I'll open it.",
@@ -80,9 +78,7 @@ _TEXTS: dict[str, tuple[str, ...]] = {
         "The {title} has a {rating} star rating, so I'll check it out.",
         "With {rating} stars the {title} looks well reviewed; I'll open it.",
     ),
-    "view_brand_product": (
-        "The {title} is from {brand}, a brand I like, so I'll open it.",
-    ),
+    "view_brand_product": ("The {title} is from {brand}, a brand I like, so I'll open it.",),
     "compare_product": (
         "I want to compare it with another option, so I'll open the {title}.",
         "Let me compare: the {title} might be a better deal.",
@@ -92,9 +88,7 @@ _TEXTS: dict[str, tuple[str, ...]] = {
         "My budget is about ${budget:.0f}, so I'll filter by price.",
         "Many of these cost too much; I'll use the {label} price filter.",
     ),
-    "filter_rating": (
-        "I only want well-reviewed items, so I'll filter to {stars} stars and up.",
-    ),
+    "filter_rating": ("I only want well-reviewed items, so I'll filter to {stars} stars and up.",),
     "filter_delivery": ("I don't want to pay for shipping, so I'll show only free delivery items.",),
     "sort_price": (
         "The first results are over my ${budget:.0f} budget, so I'll sort by price.",

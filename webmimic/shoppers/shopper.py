@@ -14,11 +14,11 @@ import random
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from webmimic.core.actions import Action
+from webmimic.core.names import slugify
 from webmimic.shoppers.personas import Traits
 from webmimic.shoppers.rationales import say
-from webmimic.core.actions import Action
 from webmimic.simulator.observation import Observation
-from webmimic.core.names import slugify
 from webmimic.sites.shop.catalog import Catalog, Product
 from webmimic.sites.shop.intent import Intent
 from webmimic.sites.shop.vocab import VOCAB, CategoryVocab
@@ -30,7 +30,9 @@ _RESULT = re.compile(r"^search_results\.(.+)\.view_product$")
 _RELATED = re.compile(r"^related_products\.(.+)\.view_product$")
 _CART_LINE = re.compile(r"^cart\.(.+)\.view_product$")
 _SUGGESTED = ("did_you_mean", "suggestions.", "related_searches.", "popular_searches.", "search_suggestions.")
-_CART_PAGE = re.compile(r"^(cart\..+\.(quantity\..+|delete|save_for_later)|saved\..+\.(move_to_cart|delete)|proceed_to_checkout)$")
+_CART_PAGE = re.compile(
+    r"^(cart\..+\.(quantity\..+|delete|save_for_later)|saved\..+\.(move_to_cart|delete)|proceed_to_checkout)$"
+)
 
 
 def click_type(name: str) -> str:
@@ -124,9 +126,9 @@ def _typo(rng: random.Random, text: str) -> str | None:
     j = rng.randrange(1, len(w) - 1)
     op = rng.randrange(3)
     if op == 0:
-        w = w[:j] + w[j + 1] + w[j] + w[j + 2:]  # swap neighbours
+        w = w[:j] + w[j + 1] + w[j] + w[j + 2 :]  # swap neighbours
     elif op == 1:
-        w = w[:j] + w[j + 1:]  # drop a letter
+        w = w[:j] + w[j + 1 :]  # drop a letter
     else:
         w = w[:j] + w[j] + w[j:]  # double a letter
     if w == words[i]:
@@ -171,7 +173,7 @@ class Shopper:
     searches: int = 0
 
     @classmethod
-    def start(cls, traits: Traits, rng: random.Random, catalog: Catalog) -> "Shopper":
+    def start(cls, traits: Traits, rng: random.Random, catalog: Catalog) -> Shopper:
         intent = draw_intent(rng, traits)
         will_buy = rng.random() < traits.buy_propensity
         length = max(4, min(24, round(rng.gauss(traits.patience, 3.0))))
@@ -300,15 +302,18 @@ class Shopper:
         filtered = any(k in args for k in ("brand", "price", "rating", "free_delivery"))
         related = [n for n in names if n.startswith("related_searches.")]
         searched_here = sum(1 for p in products if p.slug in self.viewed)
-        choice = _weighted(self.rng, [
-            (0.55 if fresh else 0.0, "view"),
-            (0.17 + 0.12 * over + 0.1 * min(searched_here, 2), "search"),
-            (0.0 if filtered else 0.07 + 0.05 * self.traits.brand_loyal, "filter"),
-            (0.0 if self.sorted_once else 0.04 + 0.05 * over * self.traits.price_sensitivity, "sort"),
-            (0.05 if "pagination.next" in names else 0.0, "page"),
-            (0.03 if related else 0.0, "related"),
-            (0.02 if cheap and any(n.endswith(".add_to_cart") for n in names) else 0.0, "add"),
-        ])
+        choice = _weighted(
+            self.rng,
+            [
+                (0.55 if fresh else 0.0, "view"),
+                (0.17 + 0.12 * over + 0.1 * min(searched_here, 2), "search"),
+                (0.0 if filtered else 0.07 + 0.05 * self.traits.brand_loyal, "filter"),
+                (0.0 if self.sorted_once else 0.04 + 0.05 * over * self.traits.price_sensitivity, "sort"),
+                (0.05 if "pagination.next" in names else 0.0, "page"),
+                (0.03 if related else 0.0, "related"),
+                (0.02 if cheap and any(n.endswith(".add_to_cart") for n in names) else 0.0, "add"),
+            ],
+        )
         if choice == "view":
             return self._view(fresh)
         if choice == "search":
@@ -348,7 +353,7 @@ class Shopper:
         t = self.traits
         weights = []
         for rank, p in enumerate(products):
-            w = 0.78 ** rank
+            w = 0.78**rank
             w *= 1.5 if p.price <= self.intent.budget else max(0.1, 1 - 0.85 * t.price_sensitivity)
             if self.intent.brand and p.brand == self.intent.brand:
                 w *= 2.5
@@ -361,7 +366,7 @@ class Shopper:
         p = self._pick(fresh)
         self.viewed.append(p.slug)
         name = f"search_results.{p.slug}.view_product"
-        facts = dict(title=p.title, price=p.price, budget=self.intent.budget, rating=p.rating, brand=p.brand)
+        facts = {"title": p.title, "price": p.price, "budget": self.intent.budget, "rating": p.rating, "brand": p.brand}
         if len(self.viewed) > 1 and self.rng.random() < 0.4:
             return self._click(name, "compare_product", **facts)
         if self.intent.brand and p.brand == self.intent.brand:
@@ -388,14 +393,18 @@ class Shopper:
             fits = [b for b in PRICE_BUCKETS if b.low < self.intent.budget and f"refinements.price.{b.key}" in names]
             if fits:
                 b = fits[-1] if self.rng.random() < 0.6 else self.rng.choice(fits)
-                return self._click(f"refinements.price.{b.key}", "filter_price", budget=self.intent.budget, label=b.label)
+                return self._click(
+                    f"refinements.price.{b.key}", "filter_price", budget=self.intent.budget, label=b.label
+                )
         if pick == "rating" and "refinements.customer_reviews.4_stars__up" in names:
             return self._click("refinements.customer_reviews.4_stars__up", "filter_rating", stars=4)
         return self._click("refinements.free_delivery", "filter_delivery")
 
     def _sort(self, names: tuple[str, ...], over: bool) -> Decision:
         self.sorted_once = True
-        if (over or self.traits.price_sensitivity > 0.5 or not self.traits.review_reader) and "sort_by.price_low_to_high" in names:
+        if (
+            over or self.traits.price_sensitivity > 0.5 or not self.traits.review_reader
+        ) and "sort_by.price_low_to_high" in names:
             return self._click("sort_by.price_low_to_high", "sort_price", budget=self.intent.budget)
         return self._click("sort_by.avg_customer_review", "sort_rating")
 
@@ -408,7 +417,7 @@ class Shopper:
         p = self._current_product(obs)
         if p is None:
             return self._new_search()
-        facts = dict(title=p.title, price=p.price, budget=self.intent.budget, rating=p.rating, brand=p.brand)
+        facts = {"title": p.title, "price": p.price, "budget": self.intent.budget, "rating": p.rating, "brand": p.brand}
         if p.slug not in self.viewed:
             self.viewed.append(p.slug)
         opts = [n for n in names if n.startswith("product_options.")]
@@ -417,17 +426,20 @@ class Shopper:
         affordable = p.price <= self.intent.budget * 1.1
         picked = self.options_picked.get(p.slug, 0)
         reader = self.traits.review_reader
-        choice = _weighted(self.rng, [
-            (0.25 if opts and picked < 2 else 0.0, "option"),
-            (0.04 if qtys and picked < 3 else 0.0, "quantity"),
-            ((0.2 if reader else 0.06) if p.slug not in self.reviews_read else 0.0, "reviews"),
-            (0.1 if affordable and p.slug not in self.cart and "add_to_cart" in names else 0.0, "add"),
-            (0.22, "search"),
-            (0.1 if related else 0.0, "related"),
-            (0.03 if f"breadcrumbs.{p.category}" in names else 0.0, "category"),
-            (0.015 if "visit_brand_store" in names else 0.0, "brand_store"),
-            (0.04 if self.cart and "nav_bar.cart" in names else 0.0, "cart"),
-        ])
+        choice = _weighted(
+            self.rng,
+            [
+                (0.25 if opts and picked < 2 else 0.0, "option"),
+                (0.04 if qtys and picked < 3 else 0.0, "quantity"),
+                ((0.2 if reader else 0.06) if p.slug not in self.reviews_read else 0.0, "reviews"),
+                (0.1 if affordable and p.slug not in self.cart and "add_to_cart" in names else 0.0, "add"),
+                (0.22, "search"),
+                (0.1 if related else 0.0, "related"),
+                (0.03 if f"breadcrumbs.{p.category}" in names else 0.0, "category"),
+                (0.015 if "visit_brand_store" in names else 0.0, "brand_store"),
+                (0.04 if self.cart and "nav_bar.cart" in names else 0.0, "cart"),
+            ],
+        )
         if choice == "option":
             return self._pick_option(p, opts)
         if choice == "quantity":
@@ -499,7 +511,7 @@ class Shopper:
                 return self._click("continue_shopping", "go_home")
             return self._new_search()
         key, p = self.rng.choice(lines)
-        facts = dict(title=p.title, price=p.price)
+        facts = {"title": p.title, "price": p.price}
         choice = _weighted(self.rng, [(0.2, "qty"), (0.15, "delete"), (0.12, "save"), (0.2, "view"), (0.3, "search")])
         if choice == "qty":
             qty = 2 if self.cart.get(key, 1) == 1 else 1
@@ -507,7 +519,10 @@ class Shopper:
             if name in names:
                 self.cart[key] = qty
                 return self._click(name, "cart_quantity", qty=qty, **facts)
-        if choice in ("delete", "save") and f"cart.{key}.{'delete' if choice == 'delete' else 'save_for_later'}" in names:
+        if (
+            choice in ("delete", "save")
+            and f"cart.{key}.{'delete' if choice == 'delete' else 'save_for_later'}" in names
+        ):
             self.cart.pop(key, None)
             if choice == "delete":
                 return self._click(f"cart.{key}.delete", "cart_delete", **facts)

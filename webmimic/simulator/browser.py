@@ -169,9 +169,9 @@ class Browser:
         context = self._browser.new_context(viewport={"width": width, "height": height})
         context.set_default_timeout(self.config.timeout_ms)
         context.set_default_navigation_timeout(self.config.timeout_ms)
-        if offline:
-            context.route("**/*", lambda route: route.abort("internetdisconnected"))
         tab = Tab(self, context, context.new_page(), offline=offline)
+        if offline:
+            tab._route_requests()  # before the page can load anything
         self._tabs.append(tab)
         return tab
 
@@ -190,6 +190,8 @@ class Tab:
         self.offline = offline
         self.last_observation: Observation | None = None
         self._closed = False
+        self._routing = False  # whether _route is the context's route handler
+        self._recorded: tuple[str, str] | None = None  # (url, html) set_content is loading
 
     @property
     def timeout_ms(self) -> float:
@@ -219,14 +221,41 @@ class Tab:
             if url is None:
                 self.page.set_content(html, wait_until="load", timeout=self.timeout_ms)
             else:
-                target = url
-
-                def fulfil(route: Route) -> None:
-                    route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-
-                self.page.route(lambda u: _same_url(u, target), fulfil, times=1)
-                self.page.goto(url, wait_until="load", timeout=self.timeout_ms)
+                self._route_requests()
+                self._recorded = (url, html)
+                try:
+                    self.page.goto(url, wait_until="load", timeout=self.timeout_ms)
+                finally:
+                    self._recorded = None
         return self._observed(settle(self.page, deadline, "the recorded page"))
+
+    def _route_requests(self) -> None:
+        """Make ``_route`` the one route handler of this tab's context, for the tab's lifetime.
+
+        One handler, never removed, serves both the recorded page and everything else. A second
+        handler that comes and goes (a page route with ``times=1``) races with it: removing a
+        page route makes Playwright's driver pass the page's routes in flight on by itself, to
+        the network, while the client passes the same routes to the context's handler, whose
+        ``abort`` then fails with "Route is already handled!".
+        """
+        if not self._routing:
+            self.context.route("**/*", self._route)
+            self._routing = True
+
+    def _route(self, route: Route) -> None:
+        """Serve the recorded page that set_content is loading; abort (offline) or pass on the rest."""
+        request = route.request
+        recorded = self._recorded
+        try:
+            if recorded is not None and request.is_navigation_request() and _same_url(request.url, recorded[0]):
+                self._recorded = None  # served once; a reload of the address is a network request
+                route.fulfill(status=200, content_type="text/html; charset=utf-8", body=recorded[1])
+            elif self.offline:
+                route.abort("internetdisconnected")
+            else:
+                route.fallback()
+        except PWError:
+            pass  # the request was cancelled (the page navigated on or closed) before the answer
 
     @contextmanager
     def _loading(self, waiting_for: str, failure: str) -> Iterator[float]:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import Error as PWError
 
-from webmimic.simulator.observation import Observation, finish_html, script as simplify_script
+from webmimic.simulator.observation import Observation, finish_html
+from webmimic.simulator.observation import script as simplify_script
 
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Tab

@@ -13,18 +13,19 @@ from collections.abc import Callable
 import time
 from typing import TYPE_CHECKING, Any
 
-from playwright.sync_api import Error as PWError, Page
+from playwright.sync_api import Error as PWError
+from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PWTimeout
 
+from webmimic.core.actions import Action
 from webmimic.core.errors import (
     ActionTimeoutError,
     BrowserClosedError,
     ElementNotFoundError,
     ElementNotInteractableError,
 )
-from webmimic.core.actions import Action
-from webmimic.simulator.observation import evaluate, settle
 from webmimic.core.names import is_valid_name
+from webmimic.simulator.observation import evaluate, settle
 
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Tab
@@ -32,19 +33,22 @@ if TYPE_CHECKING:
 
 __all__ = ["perform", "resolve", "css_for"]
 
+
 def css_for(name: str) -> str:
     """The CSS selector of the element simplify.js marked with ``name``."""
     return f'[data-wm-name="{name}"]'
 
 
-def resolve(tab: "Tab", name: str, deadline: float | None = None, *, click: bool = False) -> dict[str, Any]:
+def resolve(tab: Tab, name: str, deadline: float | None = None, *, click: bool = False) -> dict[str, Any]:
     """Facts about the element named ``name``; raises if there is none or it is not rendered."""
     if deadline is None:
         deadline = time.monotonic() + tab.timeout_ms / 1000
     if not is_valid_name(name):
         names = tab.last_observation.names if tab.last_observation else ()
         raise ElementNotFoundError(name, names)
-    info = evaluate(tab.page, {"op": "resolve", "name": name, "click": click}, deadline, f"looking for {name!r}")
+    info: dict[str, Any] = evaluate(
+        tab.page, {"op": "resolve", "name": name, "click": click}, deadline, f"looking for {name!r}"
+    )
     if not info["found"]:
         if info["hidden"]:
             raise ElementNotInteractableError(
@@ -54,7 +58,7 @@ def resolve(tab: "Tab", name: str, deadline: float | None = None, *, click: bool
     return info
 
 
-def perform(tab: "Tab", action: Action) -> "Observation | None":
+def perform(tab: Tab, action: Action) -> Observation | None:
     """Do ``action`` on the tab's page, wait until the page settles (bounded by timeout_ms) and
     return its observation; None for terminate, which does nothing."""
     if action.type == "terminate":

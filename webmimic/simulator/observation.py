@@ -16,8 +16,10 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from lxml import etree, html as lxml_html
-from playwright.sync_api import Error as PWError, Page
+from lxml import etree
+from lxml import html as lxml_html
+from playwright.sync_api import Error as PWError
+from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PWTimeout
 
 from webmimic.core.errors import ActionTimeoutError, WebmimicError
@@ -136,7 +138,7 @@ def settle(page: Page, deadline: float, what: str) -> Observation:
     return _observation(data)
 
 
-def simplify_html(html: str, *, browser: "Browser | None" = None, url: str | None = None) -> str:
+def simplify_html(html: str, *, browser: Browser | None = None, url: str | None = None) -> str:
     """Simplified HTML of a static page, rendered offline (no network) in a fresh tab."""
     from webmimic.simulator.browser import Browser
 
@@ -154,7 +156,7 @@ def simplify_html(html: str, *, browser: "Browser | None" = None, url: str | Non
             b.close()
 
 
-def simplify_source(source: str, *, browser: "Browser | None" = None) -> str:
+def simplify_source(source: str, *, browser: Browser | None = None) -> str:
     """Simplified HTML of a file path or an http(s)/file URL (what ``webmimic simplify`` prints)."""
     from webmimic.simulator.browser import Browser
 

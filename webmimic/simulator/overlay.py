@@ -13,7 +13,8 @@ import functools
 import importlib.resources
 import logging
 
-from playwright.sync_api import Error as PWError, Page
+from playwright.sync_api import Error as PWError
+from playwright.sync_api import Page
 
 from webmimic.core.actions import Action, describe_action
 
@@ -40,12 +41,14 @@ def show_step(page: Page, human: Action | None, agent: Action | None, *, scroll:
     """
     sides = []
     for side, label, action in (("human", "human", human), ("agent", "agent", agent)):
-        sides.append({
-            "side": side,
-            "label": label,
-            "action": describe_action(action),
-            "name": action.name if action is not None else None,
-        })
+        sides.append(
+            {
+                "side": side,
+                "label": label,
+                "action": describe_action(action),
+                "name": action.name if action is not None else None,
+            }
+        )
     same = human is not None and agent is not None and human == agent
     if human is None:
         note = None

@@ -6,10 +6,15 @@ catalog API (products, search) that data generators and environments use.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from webmimic.core.errors import SiteError
 from webmimic.core.names import slugify
 from webmimic.sites.server import SiteServer
 from webmimic.sites.site import Site
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["get_site", "SITE_NAMES", "Site", "SiteServer", "slugify", "SHOP_PURCHASE_NAMES"]
 
@@ -17,7 +22,7 @@ SITE_NAMES: tuple[str, ...] = ("shop",)
 SHOP_PURCHASE_NAMES: frozenset[str] = frozenset({"buy_now", "place_order"})
 
 
-def _shop_app():  # imported lazily: Flask and the catalog are only needed when serving
+def _shop_app() -> Flask:  # imported lazily: Flask and the catalog are only needed when serving
     from webmimic.sites.shop.app import create_app
 
     return create_app()

@@ -6,10 +6,11 @@ here, and a mock shop with per-cookie state has no business on a public interfac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import ipaddress
 import threading
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -68,7 +69,7 @@ class SiteServer:
     def relative(self, url: str) -> str:
         """``url`` without this server's origin (path + query), so pages and files don't depend on the port."""
         if url.startswith(self.url):
-            rest = url[len(self.url):]
+            rest = url[len(self.url) :]
             return rest if rest.startswith("/") else "/" + rest
         return url
 
@@ -96,10 +97,12 @@ class SiteServer:
         finally:
             self.close()
 
-    def __enter__(self) -> "SiteServer":
+    def __enter__(self) -> SiteServer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:

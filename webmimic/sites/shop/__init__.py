@@ -14,8 +14,18 @@ from webmimic.sites.shop.catalog import Catalog, Category, Product, Review, gene
 from webmimic.sites.shop.search import PRICE_BUCKETS, RATING_FLOORS, SORTS, PriceBucket, SearchPage, SearchRequest
 
 __all__ = [
-    "Catalog", "Category", "Product", "Review", "generate_products", "PRICE_BUCKETS", "RATING_FLOORS", "SORTS",
-    "PriceBucket", "SearchPage", "SearchRequest", "create_app",
+    "Catalog",
+    "Category",
+    "Product",
+    "Review",
+    "generate_products",
+    "PRICE_BUCKETS",
+    "RATING_FLOORS",
+    "SORTS",
+    "PriceBucket",
+    "SearchPage",
+    "SearchRequest",
+    "create_app",
 ]
 
 

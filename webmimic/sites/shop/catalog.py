@@ -8,6 +8,7 @@ servers and test runs can share it and start fast.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 import hashlib
 import json
@@ -16,16 +17,24 @@ from pathlib import Path
 import random
 import sqlite3
 import tempfile
-from typing import Any, Iterable
+from typing import Any
 
 from webmimic.core.errors import SiteError
+from webmimic.core.files import atomic_path
 from webmimic.core.names import slugify
 from webmimic.sites.shop.search import PRICE_BUCKETS, SearchIndex, SearchPage, SearchRequest, run_search
 from webmimic.sites.shop.vocab import REVIEW_AUTHORS, REVIEW_TEXTS, VOCAB, CategoryVocab
 
 __all__ = [
-    "Product", "Review", "Category", "Catalog", "generate_products", "build_database",
-    "cache_path", "SCHEMA_VERSION", "PRODUCTS_PER_CATEGORY",
+    "Product",
+    "Review",
+    "Category",
+    "Catalog",
+    "generate_products",
+    "build_database",
+    "cache_path",
+    "SCHEMA_VERSION",
+    "PRODUCTS_PER_CATEGORY",
 ]
 
 SCHEMA_VERSION = 1
@@ -78,7 +87,7 @@ class Product:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Product":
+    def from_json(cls, data: dict[str, Any]) -> Product:
         data = dict(data)
         data["options"] = {k: tuple(v) for k, v in data["options"].items()}
         data["reviews"] = tuple(Review(**r) for r in data["reviews"])
@@ -87,6 +96,7 @@ class Product:
 
 
 # -- generation ---------------------------------------------------------------------------
+
 
 def _price(rng: random.Random, lo: float, hi: float) -> float:
     # Skewed towards the cheap end, ending in .99 or .49 like real shelf prices.
@@ -99,7 +109,9 @@ def _reviews(rng: random.Random, rating: float, noun: str) -> tuple[Review, ...]
     for _ in range(rng.randint(3, 6)):
         stars = max(1, min(5, round(rng.gauss(rating, 1.0))))
         titles, texts = REVIEW_TEXTS[stars]
-        out.append(Review(stars, rng.choice(titles), rng.choice(texts).format(noun=noun.lower()), rng.choice(REVIEW_AUTHORS)))
+        out.append(
+            Review(stars, rng.choice(titles), rng.choice(texts).format(noun=noun.lower()), rng.choice(REVIEW_AUTHORS))
+        )
     return tuple(out)
 
 
@@ -134,9 +146,19 @@ def _one_product(rng: random.Random, vocab: CategoryVocab, taken: set[str]) -> P
     feature_text = ", ".join(vocab.features[i].lower() for i in feats)
     description = f"{title}. {vocab.blurb} Features: {feature_text}."
     return Product(
-        slug=slug, title=title, brand=brand, category=slugify(vocab.name), category_name=vocab.name,
-        noun=noun, features=tuple(vocab.features[i] for i in feats), price=price, rating=rating, review_count=int(rng.random() ** 2 * 8000) + 3,
-        options=options, description=description, free_delivery=rng.random() < 0.55,
+        slug=slug,
+        title=title,
+        brand=brand,
+        category=slugify(vocab.name),
+        category_name=vocab.name,
+        noun=noun,
+        features=tuple(vocab.features[i] for i in feats),
+        price=price,
+        rating=rating,
+        review_count=int(rng.random() ** 2 * 8000) + 3,
+        options=options,
+        description=description,
+        free_delivery=rng.random() < 0.55,
         reviews=_reviews(rng, rating, noun),
     )
 
@@ -150,8 +172,11 @@ def generate_products(seed: int = 0, per_category: int = PRODUCTS_PER_CATEGORY) 
 
 # -- storage ------------------------------------------------------------------------------
 
+
 def _vocab_digest() -> str:
-    return hashlib.sha256(repr((SCHEMA_VERSION, PRODUCTS_PER_CATEGORY, VOCAB, REVIEW_TEXTS, REVIEW_AUTHORS)).encode()).hexdigest()[:10]
+    return hashlib.sha256(
+        repr((SCHEMA_VERSION, PRODUCTS_PER_CATEGORY, VOCAB, REVIEW_TEXTS, REVIEW_AUTHORS)).encode()
+    ).hexdigest()[:10]
 
 
 def default_cache_dir() -> Path:
@@ -167,35 +192,36 @@ def cache_path(seed: int, cache_dir: Path | None = None) -> Path:
 
 
 def build_database(path: Path, products: Iterable[Product]) -> None:
-    """Write products and their FTS5 indexes to ``path`` via a temp file and ``os.replace``."""
+    """Write products and their FTS5 indexes to ``path`` atomically (``webmimic.core.files``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         conn = sqlite3.connect(tmp)
         try:
             conn.executescript(
                 """
                 CREATE TABLE products (id INTEGER PRIMARY KEY, slug TEXT UNIQUE NOT NULL, data TEXT NOT NULL);
-                CREATE VIRTUAL TABLE products_fts USING fts5(title, brand, category, description, tokenize='porter unicode61');
+                CREATE VIRTUAL TABLE products_fts USING fts5(
+                    title, brand, category, description, tokenize='porter unicode61'
+                );
                 CREATE VIRTUAL TABLE terms_fts USING fts5(text, tokenize='unicode61');
                 CREATE VIRTUAL TABLE terms_vocab USING fts5vocab(terms_fts, 'row');
                 """
             )
             for i, p in enumerate(products, start=1):
-                conn.execute("INSERT INTO products VALUES (?, ?, ?)", (i, p.slug, json.dumps(p.to_json(), sort_keys=True)))
-                conn.execute("INSERT INTO products_fts(rowid, title, brand, category, description) VALUES (?, ?, ?, ?, ?)",
-                             (i, p.title, p.brand, p.category_name, p.description))
-                conn.execute("INSERT INTO terms_fts(rowid, text) VALUES (?, ?)", (i, f"{p.title} {p.brand} {p.category_name}"))
+                conn.execute(
+                    "INSERT INTO products VALUES (?, ?, ?)", (i, p.slug, json.dumps(p.to_json(), sort_keys=True))
+                )
+                conn.execute(
+                    "INSERT INTO products_fts(rowid, title, brand, category, description) VALUES (?, ?, ?, ?, ?)",
+                    (i, p.title, p.brand, p.category_name, p.description),
+                )
+                conn.execute(
+                    "INSERT INTO terms_fts(rowid, text) VALUES (?, ?)", (i, f"{p.title} {p.brand} {p.category_name}")
+                )
             conn.execute("INSERT INTO products_fts(products_fts) VALUES ('optimize')")
             conn.commit()
         finally:
             conn.close()
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class Catalog:
@@ -208,7 +234,7 @@ class Catalog:
         rows = conn.execute("SELECT id, data FROM products ORDER BY id").fetchall()
         self._products: tuple[Product, ...] = tuple(Product.from_json(json.loads(d)) for _, d in rows)
         self._by_slug = {p.slug: p for p in self._products}
-        self._by_id = {i: p for (i, _), p in zip(rows, self._products)}
+        self._by_id = {i: p for (i, _), p in zip(rows, self._products, strict=True)}
         cats: dict[str, Category] = {}
         for p in self._products:
             cats.setdefault(p.category, Category(p.category, p.category_name))
@@ -216,7 +242,7 @@ class Catalog:
         self.index = SearchIndex(conn, self._by_id)
 
     @classmethod
-    def open(cls, seed: int = 0, cache_dir: Path | None = None) -> "Catalog":
+    def open(cls, seed: int = 0, cache_dir: Path | None = None) -> Catalog:
         """The catalog for ``seed``, building its cache file first when missing."""
         path = cache_path(seed, cache_dir)
         if not path.exists():
@@ -255,12 +281,31 @@ class Catalog:
         """Brand names (sorted), of one category slug or of the whole catalog."""
         return tuple(sorted({p.brand for p in self.products(category)}))
 
-    def search(self, query: str = "", *, category: str | None = None, brand: str | None = None,
-               min_rating: int | None = None, price: str | None = None, free_delivery: bool = False,
-               sort: str = "relevance", page: int = 1, per_page: int = 16) -> SearchPage:
+    def search(
+        self,
+        query: str = "",
+        *,
+        category: str | None = None,
+        brand: str | None = None,
+        min_rating: int | None = None,
+        price: str | None = None,
+        free_delivery: bool = False,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 16,
+    ) -> SearchPage:
         """BM25 search with the results page's filters; ``price`` is a bucket key of PRICE_BUCKETS."""
-        req = SearchRequest(query=query, category=category, brand=brand, min_rating=min_rating, price=price,
-                            free_delivery=free_delivery, sort=sort, page=page, per_page=per_page)
+        req = SearchRequest(
+            query=query,
+            category=category,
+            brand=brand,
+            min_rating=min_rating,
+            price=price,
+            free_delivery=free_delivery,
+            sort=sort,
+            page=page,
+            per_page=per_page,
+        )
         return run_search(self.index, self._products, req)
 
     def __len__(self) -> int:

@@ -67,8 +67,14 @@ class Intent:
         return " ".join(parts) + "."
 
     def to_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"target": self.target, "category": self.category, "noun": self.noun,
-                                  "brand": self.brand, "options": dict(self.options), "budget": self.budget}
+        out: dict[str, object] = {
+            "target": self.target,
+            "category": self.category,
+            "noun": self.noun,
+            "brand": self.brand,
+            "options": dict(self.options),
+            "budget": self.budget,
+        }
         if self.feature is not None:
             out["feature"] = self.feature
         out["text"] = self.text()

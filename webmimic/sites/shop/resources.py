@@ -50,7 +50,8 @@ class ShopResources:
 
 def resources() -> ShopResources:
     """The current app's shared objects (needs an app context, as every view has)."""
-    return current_app.extensions[EXTENSION]
+    shared: ShopResources = current_app.extensions[EXTENSION]
+    return shared
 
 
 def catalog() -> Catalog:

@@ -9,21 +9,30 @@ each is quoted, so quotes, ``AND``, ``*`` or ``NEAR(`` in a query are just words
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 import difflib
 import math
 import re
 import sqlite3
 import threading
+from typing import TYPE_CHECKING
 import unicodedata
-from typing import TYPE_CHECKING, Mapping, Sequence
 
 if TYPE_CHECKING:
     from webmimic.sites.shop.catalog import Product
 
 __all__ = [
-    "PriceBucket", "PRICE_BUCKETS", "SORTS", "RATING_FLOORS", "SearchRequest", "SearchPage",
-    "SearchIndex", "run_search", "tokenize", "normalize_query",
+    "PriceBucket",
+    "PRICE_BUCKETS",
+    "SORTS",
+    "RATING_FLOORS",
+    "SearchRequest",
+    "SearchPage",
+    "SearchIndex",
+    "run_search",
+    "tokenize",
+    "normalize_query",
 ]
 
 
@@ -85,7 +94,7 @@ class SearchPage:
     """One page of results plus what the results page shows around them."""
 
     request: SearchRequest
-    products: tuple["Product", ...]
+    products: tuple[Product, ...]
     total: int
     page: int
     pages: int
@@ -102,7 +111,7 @@ class SearchPage:
 class SearchIndex:
     """FTS5 queries on the catalog file plus in-memory vocabulary and suggestion terms."""
 
-    def __init__(self, conn: sqlite3.Connection, by_id: Mapping[int, "Product"]):
+    def __init__(self, conn: sqlite3.Connection, by_id: Mapping[int, Product]):
         self._conn = conn
         self._lock = threading.Lock()
         self._by_id = by_id
@@ -115,9 +124,9 @@ class SearchIndex:
         self._terms = self._suggestion_terms(by_id.values())
 
     @staticmethod
-    def _suggestion_terms(products: Sequence["Product"] | object) -> tuple[tuple[str, int], ...]:
+    def _suggestion_terms(products: Iterable[Product]) -> tuple[tuple[str, int], ...]:
         counts: Counter[str] = Counter()
-        for p in products:  # type: ignore[attr-defined]
+        for p in products:
             noun = normalize_query(p.noun)
             counts[normalize_query(p.category_name)] += 1
             counts[noun] += 1
@@ -130,7 +139,7 @@ class SearchIndex:
     def position(self, slug: str) -> int:
         return self._pos[slug]
 
-    def match(self, tokens: Sequence[str]) -> list["Product"]:
+    def match(self, tokens: Sequence[str]) -> list[Product]:
         """Products containing every token (porter-stemmed), best BM25 first."""
         if not tokens:
             return []
@@ -182,8 +191,11 @@ class SearchIndex:
         q = normalize_query(query)
         if not tokens:
             return ()
-        scored = [(-len(tokens & set(t.split())), i, t) for i, (t, _) in enumerate(self._terms)
-                  if t != q and tokens & set(t.split())]
+        scored = [
+            (-len(tokens & set(t.split())), i, t)
+            for i, (t, _) in enumerate(self._terms)
+            if t != q and tokens & set(t.split())
+        ]
         return tuple(t for _, _, t in sorted(scored)[:limit])
 
     def fallback_suggestions(self, query: str, limit: int = 6) -> tuple[str, ...]:
@@ -201,7 +213,7 @@ class SearchIndex:
         return tuple(out[:limit])
 
 
-def _sorted(products: list["Product"], sort: str, position: Mapping[str, int]) -> list["Product"]:
+def _sorted(products: list[Product], sort: str, position: Mapping[str, int]) -> list[Product]:
     if sort == "price_low_to_high":
         return sorted(products, key=lambda p: (p.price, position[p.slug]))
     if sort == "price_high_to_low":
@@ -211,7 +223,7 @@ def _sorted(products: list["Product"], sort: str, position: Mapping[str, int]) -
     return products  # relevance: already in BM25 (or catalog) order
 
 
-def run_search(index: SearchIndex, all_products: Sequence["Product"], req: SearchRequest) -> SearchPage:
+def run_search(index: SearchIndex, all_products: Sequence[Product], req: SearchRequest) -> SearchPage:
     """Match, facet, filter, sort and paginate one results page."""
     tokens = tokenize(req.query)
     base = index.match(tokens) if tokens else list(all_products)
@@ -235,12 +247,19 @@ def run_search(index: SearchIndex, all_products: Sequence["Product"], req: Searc
     per_page = max(1, req.per_page)
     pages = max(1, math.ceil(len(hits) / per_page))
     page = min(max(1, req.page), pages)
-    shown = tuple(hits[(page - 1) * per_page: page * per_page])
+    shown = tuple(hits[(page - 1) * per_page : page * per_page])
     corrected = suggestions = None
     if not hits and tokens:
         corrected = index.correct(req.query) if not base else None
         suggestions = index.fallback_suggestions(req.query)
     return SearchPage(
-        request=req, products=shown, total=len(hits), page=page, pages=pages, brand_facets=facets,
-        corrected=corrected, suggestions=suggestions or (), related=index.related(req.query) if hits else (),
+        request=req,
+        products=shown,
+        total=len(hits),
+        page=page,
+        pages=pages,
+        brand_facets=facets,
+        corrected=corrected,
+        suggestions=suggestions or (),
+        related=index.related(req.query) if hits else (),
     )

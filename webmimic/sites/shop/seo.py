@@ -10,15 +10,26 @@ mega-menu panels are ``hidden`` until a real pointer dwells on a category link.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 import hashlib
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlencode
 
 from webmimic.core.names import slugify
 from webmimic.sites.shop.catalog import Catalog, Category, Product
 
-__all__ = ["SHOP_NAME", "asin", "organization", "website", "breadcrumbs", "product_ld", "item_list",
-           "mega_menus", "placeholder_svg", "IMAGE_WIDTHS"]
+__all__ = [
+    "SHOP_NAME",
+    "asin",
+    "organization",
+    "website",
+    "breadcrumbs",
+    "product_ld",
+    "item_list",
+    "mega_menus",
+    "placeholder_svg",
+    "IMAGE_WIDTHS",
+]
 
 SHOP_NAME = "shopmimic"
 IMAGE_WIDTHS = (160, 320, 640)
@@ -30,44 +41,79 @@ def asin(slug: str) -> str:
 
 
 def organization(base: str) -> dict[str, Any]:
-    return {"@context": "https://schema.org", "@type": "Organization", "@id": base + "#organization",
-            "name": SHOP_NAME, "url": base, "logo": base + "img/logo.svg"}
+    return {
+        "@context": "https://schema.org",
+        "@type": "Organization",
+        "@id": base + "#organization",
+        "name": SHOP_NAME,
+        "url": base,
+        "logo": base + "img/logo.svg",
+    }
 
 
 def website(base: str) -> dict[str, Any]:
     return {
-        "@context": "https://schema.org", "@type": "WebSite", "@id": base + "#website", "name": SHOP_NAME,
-        "url": base, "publisher": {"@id": base + "#organization"},
-        "potentialAction": {"@type": "SearchAction", "target": {"@type": "EntryPoint",
-                            "urlTemplate": base + "search?search_input={search_term_string}"},
-                            "query-input": "required name=search_term_string"},
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "@id": base + "#website",
+        "name": SHOP_NAME,
+        "url": base,
+        "publisher": {"@id": base + "#organization"},
+        "potentialAction": {
+            "@type": "SearchAction",
+            "target": {"@type": "EntryPoint", "urlTemplate": base + "search?search_input={search_term_string}"},
+            "query-input": "required name=search_term_string",
+        },
     }
 
 
 def breadcrumbs(base: str, trail: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """``trail`` is (name, path) pairs, home first; path is site-relative without the leading slash."""
-    return {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": [
-        {"@type": "ListItem", "position": i, "name": name, "item": base + path}
-        for i, (name, path) in enumerate(trail, start=1)]}
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": i, "name": name, "item": base + path}
+            for i, (name, path) in enumerate(trail, start=1)
+        ],
+    }
 
 
 def _offer(base: str, p: Product) -> dict[str, Any]:
     return {
-        "@type": "Offer", "url": f"{base}product/{p.slug}", "priceCurrency": "USD", "price": f"{p.price:.2f}",
-        "availability": "https://schema.org/InStock", "itemCondition": "https://schema.org/NewCondition",
+        "@type": "Offer",
+        "url": f"{base}product/{p.slug}",
+        "priceCurrency": "USD",
+        "price": f"{p.price:.2f}",
+        "availability": "https://schema.org/InStock",
+        "itemCondition": "https://schema.org/NewCondition",
         "seller": {"@id": base + "#organization"},
-        "shippingDetails": {"@type": "OfferShippingDetails", "shippingRate": {
-            "@type": "MonetaryAmount", "value": "0.00" if p.free_delivery else "5.99", "currency": "USD"}},
+        "shippingDetails": {
+            "@type": "OfferShippingDetails",
+            "shippingRate": {
+                "@type": "MonetaryAmount",
+                "value": "0.00" if p.free_delivery else "5.99",
+                "currency": "USD",
+            },
+        },
     }
 
 
 def _product_core(base: str, p: Product) -> dict[str, Any]:
     return {
-        "@type": "Product", "name": p.title, "sku": asin(p.slug), "url": f"{base}product/{p.slug}",
-        "image": f"{base}img/{p.slug}.svg?w=640", "category": p.category_name,
+        "@type": "Product",
+        "name": p.title,
+        "sku": asin(p.slug),
+        "url": f"{base}product/{p.slug}",
+        "image": f"{base}img/{p.slug}.svg?w=640",
+        "category": p.category_name,
         "brand": {"@type": "Brand", "name": p.brand},
-        "aggregateRating": {"@type": "AggregateRating", "ratingValue": f"{p.rating:.1f}", "bestRating": "5",
-                            "reviewCount": p.review_count},
+        "aggregateRating": {
+            "@type": "AggregateRating",
+            "ratingValue": f"{p.rating:.1f}",
+            "bestRating": "5",
+            "reviewCount": p.review_count,
+        },
         "offers": _offer(base, p),
     }
 
@@ -76,20 +122,32 @@ def product_ld(base: str, p: Product, chosen: dict[str, str]) -> dict[str, Any]:
     """The product page's Product: offer, rating, options as additionalProperty and its reviews."""
     data = {"@context": "https://schema.org", **_product_core(base, p), "description": p.description}
     if chosen:
-        data["additionalProperty"] = [{"@type": "PropertyValue", "name": k.capitalize(), "value": v}
-                                      for k, v in chosen.items()]
-    data["review"] = [{
-        "@type": "Review", "name": r.title, "reviewBody": r.text, "author": {"@type": "Person", "name": r.author},
-        "reviewRating": {"@type": "Rating", "ratingValue": str(r.stars), "bestRating": "5"},
-    } for r in p.reviews]
+        data["additionalProperty"] = [
+            {"@type": "PropertyValue", "name": k.capitalize(), "value": v} for k, v in chosen.items()
+        ]
+    data["review"] = [
+        {
+            "@type": "Review",
+            "name": r.title,
+            "reviewBody": r.text,
+            "author": {"@type": "Person", "name": r.author},
+            "reviewRating": {"@type": "Rating", "ratingValue": str(r.stars), "bestRating": "5"},
+        }
+        for r in p.reviews
+    ]
     return data
 
 
 def item_list(base: str, products: Iterable[Product], first: int, name: str) -> dict[str, Any]:
     """A results page's ItemList, positions counted across pages."""
-    return {"@context": "https://schema.org", "@type": "ItemList", "name": name, "itemListElement": [
-        {"@type": "ListItem", "position": first + i, "item": _product_core(base, p)}
-        for i, p in enumerate(products)]}
+    return {
+        "@context": "https://schema.org",
+        "@type": "ItemList",
+        "name": name,
+        "itemListElement": [
+            {"@type": "ListItem", "position": first + i, "item": _product_core(base, p)} for i, p in enumerate(products)
+        ],
+    }
 
 
 def mega_menus(catalog: Catalog, categories: Iterable[Category]) -> dict[str, dict[str, Any]]:
@@ -98,7 +156,7 @@ def mega_menus(catalog: Catalog, categories: Iterable[Category]) -> dict[str, di
     for c in categories:
         counts = Counter(p.brand for p in catalog.products(c.slug))
         brands = sorted(counts, key=lambda b: (-counts[b], b))[:8]
-        searches = [t for t in catalog.index.related(c.name, 8)]
+        searches = list(catalog.index.related(c.name, 8))
         menus[c.slug] = {
             "brands": [(b, f"/category/{c.slug}?{urlencode({'brand': slugify(b)})}") for b in brands],
             "searches": [(t, "/search?" + urlencode({"search_input": t})) for t in searches],

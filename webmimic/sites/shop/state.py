@@ -8,12 +8,13 @@ global row ids or clocks, so two sessions that do the same things see identical 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 import json
 import sqlite3
 import threading
-from typing import Any, Iterator, Sequence
-from contextlib import contextmanager
+from typing import Any
 
 from webmimic.core.names import slugify
 
@@ -22,7 +23,10 @@ __all__ = ["CartLine", "Address", "OrderItem", "Order", "ShopState", "line_keys"
 Options = tuple[tuple[str, str], ...]
 
 ADDRESS_FIELDS: tuple[tuple[str, str], ...] = (
-    ("full_name", "Full name"), ("street", "Street address"), ("city", "City"), ("zip", "ZIP code"),
+    ("full_name", "Full name"),
+    ("street", "Street address"),
+    ("city", "City"),
+    ("zip", "ZIP code"),
 )
 
 
@@ -136,7 +140,9 @@ class ShopState:
 
     def _put(self, conn: sqlite3.Connection, table: str, sid: str, line: CartLine, *, add: bool) -> None:
         oj = _opts_json(line.options)
-        row = conn.execute(f"SELECT qty FROM {table} WHERE sid=? AND slug=? AND options=?", (sid, line.slug, oj)).fetchone()
+        row = conn.execute(
+            f"SELECT qty FROM {table} WHERE sid=? AND slug=? AND options=?", (sid, line.slug, oj)
+        ).fetchone()
         if row:
             qty = min(10, row[0] + line.quantity) if add else line.quantity
             conn.execute(f"UPDATE {table} SET qty=? WHERE sid=? AND slug=? AND options=?", (qty, sid, line.slug, oj))
@@ -145,12 +151,14 @@ class ShopState:
         conn.execute(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)", (sid, pos, line.slug, oj, min(10, line.quantity)))
 
     def _drop(self, conn: sqlite3.Connection, table: str, sid: str, line: CartLine) -> None:
-        conn.execute(f"DELETE FROM {table} WHERE sid=? AND slug=? AND options=?", (sid, line.slug, _opts_json(line.options)))
+        conn.execute(
+            f"DELETE FROM {table} WHERE sid=? AND slug=? AND options=?", (sid, line.slug, _opts_json(line.options))
+        )
 
     def find(self, sid: str, key: str, *, saved: bool = False) -> CartLine | None:
         """The cart (or saved) line whose name part is ``key``."""
         lines = self.saved(sid) if saved else self.cart(sid)
-        return next((ln for ln, k in zip(lines, line_keys(lines)) if k == key), None)
+        return next((ln for ln, k in zip(lines, line_keys(lines), strict=True) if k == key), None)
 
     def add_to_cart(self, sid: str, slug: str, options: Options, quantity: int) -> None:
         with self._tx(sid) as conn:
@@ -188,12 +196,18 @@ class ShopState:
 
     def save_address(self, sid: str, address: Address) -> None:
         with self._tx(sid) as conn:
-            conn.execute("UPDATE sessions SET full_name=?, street=?, city=?, zip=? WHERE sid=?",
-                         (address.full_name, address.street, address.city, address.zip, sid))
+            conn.execute(
+                "UPDATE sessions SET full_name=?, street=?, city=?, zip=? WHERE sid=?",
+                (address.full_name, address.street, address.city, address.zip, sid),
+            )
 
     def start_checkout(self, sid: str, buy_now: CartLine | None = None) -> None:
         """Check out the cart, or (buy now) just one line, leaving the cart alone."""
-        source = "cart" if buy_now is None else json.dumps([buy_now.slug, [list(o) for o in buy_now.options], buy_now.quantity])
+        source = (
+            "cart"
+            if buy_now is None
+            else json.dumps([buy_now.slug, [list(o) for o in buy_now.options], buy_now.quantity])
+        )
         with self._tx(sid) as conn:
             conn.execute("UPDATE sessions SET checkout=? WHERE sid=?", (source, sid))
 
@@ -223,8 +237,10 @@ class ShopState:
     @staticmethod
     def _order(data: str) -> Order:
         d = json.loads(data)
-        items = tuple(OrderItem(i["slug"], i["title"], tuple((k, v) for k, v in i["options"]), i["quantity"], i["price"])
-                      for i in d["items"])
+        items = tuple(
+            OrderItem(i["slug"], i["title"], tuple((k, v) for k, v in i["options"]), i["quantity"], i["price"])
+            for i in d["items"]
+        )
         return Order(d["number"], items, Address(**d["address"]), d["total"])
 
     def orders(self, sid: str) -> tuple[Order, ...]:

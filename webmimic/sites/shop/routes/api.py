@@ -21,10 +21,19 @@ bp = Blueprint("api", __name__)
 def suggest() -> Response:
     """Search-box completions for ``q``, each with its element name and results URL."""
     q = request.args.get("q", "")
-    return jsonify({"query": q, "suggestions": [
-        {"term": t, "name": f"search_suggestions.{slugify(t)}", "url": "/search?" + urlencode({"search_input": t})}
-        for t in catalog().index.suggest(q)
-    ]})
+    return jsonify(
+        {
+            "query": q,
+            "suggestions": [
+                {
+                    "term": t,
+                    "name": f"search_suggestions.{slugify(t)}",
+                    "url": "/search?" + urlencode({"search_input": t}),
+                }
+                for t in catalog().index.suggest(q)
+            ],
+        }
+    )
 
 
 def _line(ln: CartLine) -> dict[str, Any]:
@@ -36,10 +45,19 @@ def state() -> Response:
     """This browser's cart, checkout and orders as JSON: how envs read back what was bought."""
     shop_state = store()
     _, checkout_lines = shop_state.checkout_lines(g.sid)
-    return jsonify({
-        "cart": [_line(ln) for ln in shop_state.cart(g.sid)],
-        "checkout": [_line(ln) for ln in checkout_lines],
-        "orders": [{"number": o.number, "items": [
-            {"slug": i.slug, "options": dict(i.options), "quantity": i.quantity, "price": i.price} for i in o.items
-        ]} for o in shop_state.orders(g.sid)],
-    })
+    return jsonify(
+        {
+            "cart": [_line(ln) for ln in shop_state.cart(g.sid)],
+            "checkout": [_line(ln) for ln in checkout_lines],
+            "orders": [
+                {
+                    "number": o.number,
+                    "items": [
+                        {"slug": i.slug, "options": dict(i.options), "quantity": i.quantity, "price": i.price}
+                        for i in o.items
+                    ],
+                }
+                for o in shop_state.orders(g.sid)
+            ],
+        }
+    )

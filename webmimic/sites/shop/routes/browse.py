@@ -29,19 +29,34 @@ def results(page_type: str, query: str, category: Category | None) -> str:
     args = request.args
     rating = int_arg(args.get("rating"), 0, 0, 5)
     result: SearchPage = catalog().search(
-        query, category=category.slug if category else None, brand=args.get("brand") or None,
-        min_rating=rating if rating in RATING_FLOORS else None, price=args.get("price") or None,
-        free_delivery=args.get("free_delivery") == "1", sort=args.get("sort_by", "relevance"),
+        query,
+        category=category.slug if category else None,
+        brand=args.get("brand") or None,
+        min_rating=rating if rating in RATING_FLOORS else None,
+        price=args.get("price") or None,
+        free_delivery=args.get("free_delivery") == "1",
+        sort=args.get("sort_by", "relevance"),
         page=int_arg(args.get("page"), 1, 1, 10_000),
     )
     filtered = any(args.get(k) for k in ("brand", "rating", "price", "free_delivery"))
     first = lo = (result.page - 1) * result.request.per_page + 1
     window = sorted({1, result.pages, *range(max(1, result.page - 2), min(result.pages, result.page + 2) + 1)})
     return render_template(
-        "results.html", page=page_type, query=query, category=category, result=result, filtered=filtered,
-        price_buckets=PRICE_BUCKETS, rating_floors=RATING_FLOORS, sorts=SORTS, window=window,
-        first=first if result.total else 0, last=min(lo + result.request.per_page - 1, result.total),
-        sort=args.get("sort_by", "relevance"), side_bar=side_bar(), rating=rating,
+        "results.html",
+        page=page_type,
+        query=query,
+        category=category,
+        result=result,
+        filtered=filtered,
+        price_buckets=PRICE_BUCKETS,
+        rating_floors=RATING_FLOORS,
+        sorts=SORTS,
+        window=window,
+        first=first if result.total else 0,
+        last=min(lo + result.request.per_page - 1, result.total),
+        sort=args.get("sort_by", "relevance"),
+        side_bar=side_bar(),
+        rating=rating,
     )
 
 

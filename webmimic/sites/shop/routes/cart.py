@@ -12,7 +12,12 @@ from werkzeug.wrappers import Response
 
 from webmimic.sites.shop.resources import store
 from webmimic.sites.shop.routes.helpers import (
-    QUANTITIES, int_arg, lines_view, product_options, product_or_404, safe_next,
+    QUANTITIES,
+    int_arg,
+    lines_view,
+    product_options,
+    product_or_404,
+    safe_next,
 )
 from webmimic.sites.shop.state import CartLine
 

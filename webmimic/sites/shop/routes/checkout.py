@@ -43,8 +43,14 @@ def checkout() -> str:
     address = shop_state.address(g.sid)
     missing = address.missing() if request.args.get("missing") == "1" and items else ()
     return render_template(
-        "checkout.html", page="checkout", source=source, items=items, address=address, fields=ADDRESS_FIELDS,
-        missing=missing, total=round(sum(v["total"] for v in items), 2),
+        "checkout.html",
+        page="checkout",
+        source=source,
+        items=items,
+        address=address,
+        fields=ADDRESS_FIELDS,
+        missing=missing,
+        total=round(sum(v["total"] for v in items), 2),
     )
 
 
@@ -66,7 +72,8 @@ def checkout_submit() -> Response:
     order = shop_state.place_order(
         g.sid,
         [OrderItem(v["p"].slug, v["p"].title, v["line"].options, v["line"].quantity, v["p"].price) for v in items],
-        address, clear_cart=source == "cart",
+        address,
+        clear_cart=source == "cart",
     )
     return redirect(f"/order/{order.number}", code=303)
 

@@ -16,7 +16,14 @@ from webmimic.sites.shop.resources import catalog, store
 from webmimic.sites.shop.state import CartLine, line_keys
 
 __all__ = [
-    "QUANTITIES", "int_arg", "safe_next", "with_args", "here_args", "product_options", "product_or_404", "side_bar",
+    "QUANTITIES",
+    "int_arg",
+    "safe_next",
+    "with_args",
+    "here_args",
+    "product_options",
+    "product_or_404",
+    "side_bar",
     "lines_view",
 ]
 
@@ -85,7 +92,7 @@ def lines_view(lines: tuple[CartLine, ...]) -> list[dict[str, Any]]:
     """Cart or checkout lines joined with their products (lines whose product vanished are dropped)."""
     cat = catalog()
     out = []
-    for ln, key in zip(lines, line_keys(lines)):
+    for ln, key in zip(lines, line_keys(lines), strict=True):
         p = cat.find(ln.slug)
         if p is not None:
             out.append({"key": key, "line": ln, "p": p, "total": round(p.price * ln.quantity, 2)})

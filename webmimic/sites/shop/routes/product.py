@@ -26,9 +26,15 @@ def product(slug: str) -> str:
     i = siblings.index(p)
     related = [siblings[(i + k) % len(siblings)] for k in range(1, 5)]
     return render_template(
-        "product.html", page="product", p=p, chosen=dict(chosen), option_args=option_args,
+        "product.html",
+        page="product",
+        p=p,
+        chosen=dict(chosen),
+        option_args=option_args,
         action_args=urlencode({**option_args, "next": with_args(request.path, option_args)}),
-        related=related, side_bar=side_bar(), quantities=QUANTITIES,
+        related=related,
+        side_bar=side_bar(),
+        quantities=QUANTITIES,
     )
 
 
