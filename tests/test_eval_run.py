@@ -118,7 +118,8 @@ def test_resume_refuses_a_damaged_steps_file(random_run, runs):
     del record["match"]
     lines[2] = json.dumps(record) + "\n"
     (damaged / STEPS_FILE).write_text("".join(lines))
-    config = EvalConfig("random", full["sessions_file"], str(damaged), resume=True, screenshots=0, seed=3, progress=False)
+    config = EvalConfig("random", full["sessions_file"], str(damaged), resume=True, screenshots=0, seed=3,
+                        progress=False)
     with pytest.raises(EvalRunError, match=rf"{STEPS_FILE}:3: field 'match': missing.*--resume"):
         run_eval(config)
     assert (damaged / STEPS_FILE).read_text() == "".join(lines)  # left as it was, for a person to look at

@@ -93,9 +93,13 @@ class ReplayDivergenceError(WebmimicError):
 
 
 class DataFormatError(WebmimicError, ValueError):
-    """A data file is malformed. Carries where (path, line, field) and what would fix it."""
+    """A data file is malformed. Carries where (path, line, field) and, as ``reason``, what is wrong
+    and what would fix it."""
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, field: str | None = None):
+    def __init__(
+        self, message: str, *, path: str | None = None, line: int | None = None, field: str | None = None
+    ) -> None:
+        self.reason = message
         self.path = path
         self.line = line
         self.field = field

@@ -87,7 +87,7 @@ def operation_tokens(action: Action | None) -> list[str]:
     """Mind2Web's operation string as tokens: the type, then the typed text's words."""
     if action is None:
         return []
-    tokens = [action.type]
+    tokens: list[str] = [action.type]
     if action.type == "type_and_submit":
         tokens += (action.text or "").lower().split()
     return tokens

@@ -1,8 +1,9 @@
 """``report.html``: one self-contained page to read a finished run step by step.
 
 It reads only the run directory (``steps.jsonl``, ``metrics.json``, ``shots/``, through
-``webmimic.evaluation.rundir``) so it can be rebuilt at any time, and it inlines everything (images as data URIs, CSS, JS) so the file opens
-from disk, is mailed around, and never touches the network. Agent output is untrusted: every
+``webmimic.evaluation.rundir``) so it can be rebuilt at any time, and it inlines everything
+(images as data URIs, CSS, JS) so the file opens from disk, is mailed around, and never
+touches the network. Agent output is untrusted: every
 string is HTML-escaped and a Content-Security-Policy lets only the report's own script run.
 """
 
@@ -89,7 +90,8 @@ def load_run(out_dir: str | os.PathLike[str]) -> RunData:
     root = Path(out_dir)
     path = root / STEPS_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"Cannot write a report: {path} does not exist (is {root} a `webmimic eval` output directory?)")
+        raise FileNotFoundError(
+            f"Cannot write a report: {path} does not exist (is {root} a `webmimic eval` output directory?)")
     try:
         steps = read_steps(path)
         metrics = read_metrics(root) or {}
@@ -203,7 +205,8 @@ def _plots_section(run: RunData) -> str:
     for sess in run.sessions:
         for pos, step in enumerate(sess.steps, 1):
             by_pos[pos].append(step.exact)
-    confusion = Counter((s.human_action.type, s.agent_action.type if s.agent_action else "invalid") for s in run.steps)
+    confusion: Counter[tuple[str, str]] = Counter(
+        (s.human_action.type, s.agent_action.type if s.agent_action else "invalid") for s in run.steps)
     return (
         '<section id="plots"><h2>Plots</h2><div class="plots">'
         + _img(plots.png_accuracy_by_position(by_pos), "exact match by step position")

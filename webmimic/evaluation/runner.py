@@ -180,7 +180,8 @@ class SessionEvaluator:
             if not records:
                 timings["reset_ms"] = float(info.get("reset_ms", 0.0))
             output = env.parse(raw)  # parsed once: the boxes and the step use the same action
-            shot, boxes = None, {"human": None, "agent": None}
+            shot: str | None = None
+            boxes: dict[str, list[float] | None] = {"human": None, "agent": None}
             if screenshots:
                 started = time.perf_counter()
                 shot, image, boxes = _screenshot(tab, session_id, t, human, output.action)
@@ -233,7 +234,8 @@ def _prepare_dir(out: Path, manifest: dict[str, Any], resume: bool,
             raise EvalRunError(f"{out} is not empty. Pass --resume to continue that run, or choose another --out.")
         before = read_manifest(out)
         if before is None:
-            raise EvalRunError(f"Cannot resume in {out}: it has no {MANIFEST_FILE}, so it is not an eval run directory.")
+            raise EvalRunError(
+                f"Cannot resume in {out}: it has no {MANIFEST_FILE}, so it is not an eval run directory.")
         for key, what in (("sessions_sha256", "sessions file"), ("agent", "agent"),
                           ("include_first", "--include-first"), ("seed", "seed")):
             if before.get(key) != manifest[key]:
@@ -362,7 +364,8 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
         for result in results:
             if result.error is not None:
                 failures.append({"session_id": result.session_id, "error": result.error})
-                progress.bar.write(f"webmimic eval: session {result.session_id!r} failed: {result.error}", file=sys.stderr)
+                progress.bar.write(f"webmimic eval: session {result.session_id!r} failed: {result.error}",
+                                   file=sys.stderr)
                 continue
             writer.write(result.records, result.shots)
             progress.update(result)

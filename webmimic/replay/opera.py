@@ -99,18 +99,12 @@ def _cell(value: Any) -> str:
 
 
 def _missing_columns_error(path: str, missing: Sequence[str], line: int | None = None) -> DataFormatError:
-    return _err(
+    return DataFormatError(
         f"missing column(s) {', '.join(missing)}; OPeRA action rows need the columns {', '.join(OPERA_COLUMNS)}",
         path=path,
         line=line,
         field=",".join(missing),
     )
-
-
-def _err(message: str, *, path: str, line: int | None, field: str | None) -> DataFormatError:
-    err = DataFormatError(message, path=path, line=line, field=field)
-    err.reason = message  # type: ignore[attr-defined]
-    return err
 
 
 def _read_parquet(path: str, problems: list[DataFormatError]) -> Iterator[OperaRow]:
@@ -120,7 +114,7 @@ def _read_parquet(path: str, problems: list[DataFormatError]) -> Iterator[OperaR
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as err:
-        problems.append(_err(f"not a readable parquet file: {err}", path=path, line=None, field=None))
+        problems.append(DataFormatError(f"not a readable parquet file: {err}", path=path, line=None, field=None))
         return
     missing = [c for c in OPERA_COLUMNS if c not in table.column_names]
     if missing:
@@ -138,12 +132,14 @@ def _read_jsonl(path: str, problems: list[DataFormatError]) -> Iterator[OperaRow
                 lineno, data, err = line.number, line.value, line.error
                 if err is not None:
                     problems.append(
-                        _err(f"malformed JSON at column {err.colno}: {err.msg}", path=path, line=lineno, field=None)
+                        DataFormatError(
+                            f"malformed JSON at column {err.colno}: {err.msg}", path=path, line=lineno, field=None
+                        )
                     )
                     continue
                 if not isinstance(data, dict):
                     problems.append(
-                        _err(
+                        DataFormatError(
                             f"each line must be a JSON object (one row), got {type(data).__name__}",
                             path=path,
                             line=lineno,
@@ -158,7 +154,9 @@ def _read_jsonl(path: str, problems: list[DataFormatError]) -> Iterator[OperaRow
                 yield OperaRow(path, lineno, {c: _cell(data[c]) for c in OPERA_COLUMNS})
     except (UnicodeDecodeError, EOFError, OSError) as err:
         problems.append(
-            _err(f"unreadable: {err}; expected UTF-8 JSON Lines, optionally gzip", path=path, line=None, field=None)
+            DataFormatError(
+                f"unreadable: {err}; expected UTF-8 JSON Lines, optionally gzip", path=path, line=None, field=None
+            )
         )
 
 
@@ -168,13 +166,15 @@ def _read_rows(path: str, problems: list[DataFormatError]) -> list[OperaRow]:
         with open(path, "rb") as fh:
             magic = fh.read(4)
     except OSError as err:
-        problems.append(_err(f"cannot open the file: {err.strerror or err}", path=path, line=None, field=None))
+        problems.append(
+            DataFormatError(f"cannot open the file: {err.strerror or err}", path=path, line=None, field=None)
+        )
         return []
     before = len(problems)
     rows = list(_read_parquet(path, problems) if magic == b"PAR1" else _read_jsonl(path, problems))
     if not rows and len(problems) == before:
         problems.append(
-            _err(
+            DataFormatError(
                 "the file holds no rows; expected OPeRA action rows as parquet or JSON Lines",
                 path=path,
                 line=None,
@@ -279,42 +279,38 @@ def _action(row: OperaRow) -> Action:
     return Action.click(row["semantic_id"].strip())
 
 
-def _build_session(rows: list[OperaRow], report: Report) -> Session | None:
-    """One snapshot session from a session's ordered rows, or None after reporting why not."""
-    first, last = rows[0], rows[-1]
-    sid = first["session_id"]
+def _outcome(rows: list[OperaRow], report: Report) -> str | None:
+    """purchase or terminate, from how the session ends; None after reporting why it is unknown."""
+    sid, last = rows[0]["session_id"], rows[-1]
     for row in rows[:-1]:
         if row["action_type"].strip() == "terminate":
-            report(
-                row,
-                "action_type",
-                f"session {sid!r} has a terminate before its last action; terminate must end the session",
-            )
+            message = f"session {sid!r} has a terminate before its last action; terminate must end the session"
+            report(row, "action_type", message)
             return None
     last_kind = last["action_type"].strip()
     if last_kind == "terminate":
-        outcome = "terminate"
-    elif last_kind == "click" and last["click_type"].strip() == "purchase":
-        outcome = "purchase"
-    else:
-        report(
-            last,
-            "action_type",
-            f"session {sid!r} ends with a {last_kind} (click_type {last['click_type']!r}), neither terminate nor a "
-            "purchase click, so its outcome is unknown; drop the session or add its final row",
-        )
-        return None
+        return "terminate"
+    if last_kind == "click" and last["click_type"].strip() == "purchase":
+        return "purchase"
+    report(
+        last,
+        "action_type",
+        f"session {sid!r} ends with a {last_kind} (click_type {last['click_type']!r}), neither terminate nor a "
+        "purchase click, so its outcome is unknown; drop the session or add its final row",
+    )
+    return None
+
+
+def _steps(rows: list[OperaRow], report: Report) -> list[Step] | None:
+    """The rows as steps, each with the page the person saw; None after reporting why not."""
     steps: list[Step] = []
     page = ""
     for row in rows:
         # A terminate row may have no page of its own: the person left from the page they were on.
         page = row["simplified_html"] if row["simplified_html"].strip() else page
         if not page:
-            report(
-                row,
-                "simplified_html",
-                f"session {sid!r} starts with a terminate row that has no page; nothing to replay",
-            )
+            message = f"session {row['session_id']!r} starts with a terminate row that has no page; nothing to replay"
+            report(row, "simplified_html", message)
             return None
         moment = _parse_time(row["timestamp"])
         assert moment is not None
@@ -328,6 +324,17 @@ def _build_session(rows: list[OperaRow], report: Report) -> Session | None:
                 click_type=row["click_type"].strip() or None,
             )
         )
+    return steps
+
+
+def _build_session(rows: list[OperaRow], report: Report) -> Session | None:
+    """One snapshot session from a session's ordered rows, or None after reporting why not."""
+    outcome = _outcome(rows, report)
+    steps = _steps(rows, report) if outcome is not None else None
+    if outcome is None or steps is None:
+        return None
+    first, last = rows[0], rows[-1]
+    sid = first["session_id"]
     start_url = first["url"] if first["url"].startswith(("http://", "https://")) else ""
     meta = {
         "opera_session_id": sid,
@@ -355,7 +362,7 @@ def collect_opera(inputs: Sequence[str]) -> tuple[list[Session], ImportSummary]:
     problems: list[DataFormatError] = []
 
     def report(row: OperaRow, fld: str, message: str) -> None:
-        problems.append(_err(f"{row.where}: {message}", path=row.path, line=row.line, field=fld))
+        problems.append(DataFormatError(f"{row.where}: {message}", path=row.path, line=row.line, field=fld))
 
     rows: list[OperaRow] = []
     for path in inputs:

@@ -97,19 +97,14 @@ def _thaw(value: Any) -> Any:
 
 
 def _problem(message: str, *, path: str | None, line: int | None, field: str | None) -> DataFormatError:
-    """A DataFormatError that also keeps the bare message, for ``path:line: field: message`` output."""
-    err = DataFormatError(message, path=path, line=line, field=field)
-    err.reason = message  # type: ignore[attr-defined]
-    return err
+    """A DataFormatError for ``path:line: field: message`` output (keyword-only: every part named)."""
+    return DataFormatError(message, path=path, line=line, field=field)
 
 
 def problem_message(err: DataFormatError) -> str:
     """One line ``path:line: field: message`` for a problem (parts that are unknown are left out)."""
-    reason = getattr(err, "reason", None)
-    if reason is None:
-        return str(err)
     head = ":".join(str(p) for p in (err.path, err.line) if p is not None)
-    parts = [p for p in (head, err.field, reason) if p]
+    parts = [p for p in (head, err.field, err.reason) if p]
     return ": ".join(parts)
 
 
@@ -226,66 +221,52 @@ def _consistency_problems(
     site: str, start_url: str, source: str, steps: Sequence[Step], outcome: str
 ) -> list[tuple[str, str]]:
     """Cross-field rules as (field, message-with-fix) pairs; empty when the session is consistent."""
+    snapshot = site == SNAPSHOT_SITE
+    out = _header_problems(snapshot, start_url, source, outcome)
+    if not steps:
+        return [*out, ("steps", "a session needs at least one step")]
+    return out + _step_problems(steps, snapshot) + _outcome_problems(steps, outcome, snapshot)
+
+
+def _header_problems(snapshot: bool, start_url: str, source: str, outcome: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if source not in SOURCES:
         out.append(("source", f"unknown source {source!r}; use one of {', '.join(SOURCES)}"))
     if outcome not in OUTCOMES:
         out.append(("outcome", f"unknown outcome {outcome!r}; use 'purchase' or 'terminate'"))
-    snapshot = site == SNAPSHOT_SITE
-    if snapshot:
-        if start_url and not start_url.startswith(("http://", "https://")):
-            out.append(
-                (
-                    "start_url",
-                    f'a snapshot session\'s start_url must be an absolute http(s) URL or "", got {start_url!r}',
-                )
-            )
-    elif not start_url.startswith("/"):
+    if snapshot and start_url and not start_url.startswith(("http://", "https://")):
+        message = f'a snapshot session\'s start_url must be an absolute http(s) URL or "", got {start_url!r}'
+        out.append(("start_url", message))
+    elif not snapshot and not start_url.startswith("/"):
         out.append(("start_url", f'a live site\'s start_url is a path such as "/", got {start_url!r}'))
-    if not steps:
-        out.append(("steps", "a session needs at least one step"))
-        return out
-    for i, step in enumerate(steps[:-1]):
-        if step.action.type == "terminate":
-            out.append(
-                (f"steps[{i}].action.type", "terminate may only be the last step; drop the steps after it or this step")
-            )
-    if snapshot:
-        for i, step in enumerate(steps):
-            if not step.page:
-                out.append(
-                    (
-                        f"steps[{i}].page",
-                        "snapshot sessions carry their own pages; set the simplified HTML the person saw",
-                    )
-                )
-    last = steps[-1]
-    n = len(steps) - 1
-    if outcome == "terminate" and last.action.type != "terminate":
-        out.append(
-            (
-                "outcome",
-                f"outcome is 'terminate' but the last action is {last.action.type}; "
-                'end with {"type": "terminate"} or set outcome \'purchase\'',
-            )
-        )
-    if outcome == "purchase":
-        if last.action.type != "click":
-            out.append(
-                (
-                    "outcome",
-                    f"outcome is 'purchase' but the last action is {last.action.type}; "
-                    "a purchase ends with a click on the buy button",
-                )
-            )
-        elif snapshot and any(s.click_type for s in steps) and last.click_type != "purchase":
-            out.append(
-                (
-                    f"steps[{n}].click_type",
-                    f"the purchase click should have click_type 'purchase', got {last.click_type!r}",
-                )
-            )
     return out
+
+
+def _step_problems(steps: Sequence[Step], snapshot: bool) -> list[tuple[str, str]]:
+    out = [
+        (f"steps[{i}].action.type", "terminate may only be the last step; drop the steps after it or this step")
+        for i, step in enumerate(steps[:-1])
+        if step.action.type == "terminate"
+    ]
+    if snapshot:
+        message = "snapshot sessions carry their own pages; set the simplified HTML the person saw"
+        out += [(f"steps[{i}].page", message) for i, step in enumerate(steps) if not step.page]
+    return out
+
+
+def _outcome_problems(steps: Sequence[Step], outcome: str, snapshot: bool) -> list[tuple[str, str]]:
+    last, n = steps[-1], len(steps) - 1
+    kind = last.action.type
+    if outcome == "terminate" and kind != "terminate":
+        fix = 'end with {"type": "terminate"} or set outcome \'purchase\''
+        return [("outcome", f"outcome is 'terminate' but the last action is {kind}; {fix}")]
+    if outcome == "purchase" and kind != "click":
+        fix = "a purchase ends with a click on the buy button"
+        return [("outcome", f"outcome is 'purchase' but the last action is {kind}; {fix}")]
+    if outcome == "purchase" and snapshot and any(s.click_type for s in steps) and last.click_type != "purchase":
+        message = f"the purchase click should have click_type 'purchase', got {last.click_type!r}"
+        return [(f"steps[{n}].click_type", message)]
+    return []
 
 
 def validate_session(
@@ -389,6 +370,19 @@ def _parse_step(raw: Any, i: int, report: Callable[[str, str], None]) -> Step | 
     return Step(action, raw["url"], raw["timestamp"], opts["page"], opts["rationale"], opts["click_type"])
 
 
+def _parse_persona(raw: Any, report: Callable[[str, str], None]) -> Persona | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        report("persona", f"must be an object or null, got {type(raw).__name__}")
+        return None
+    pid = _opt_str(raw, "id", "persona.id", report)
+    ptext = _opt_str(raw, "text", "persona.text", report)
+    if (raw.get("id") is None or pid is not None) and (raw.get("text") is None or ptext is not None):
+        return Persona.from_dict(raw)
+    return None
+
+
 def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Session | None, list[DataFormatError]]:
     """Parse and validate one session, collecting every problem rather than stopping at the first."""
     problems: list[DataFormatError] = []
@@ -411,18 +405,7 @@ def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Se
         report("id", "must be a non-empty string")
     if isinstance(data.get("site"), str) and not data["site"]:
         report("site", 'must be a site name such as "shop", or "snapshot"')
-    persona: Persona | None = None
-    raw_persona = data.get("persona")
-    if raw_persona is not None:
-        if not isinstance(raw_persona, Mapping):
-            report("persona", f"must be an object or null, got {type(raw_persona).__name__}")
-        else:
-            pid = _opt_str(raw_persona, "id", "persona.id", report)
-            ptext = _opt_str(raw_persona, "text", "persona.text", report)
-            if (raw_persona.get("id") is None or pid is not None) and (
-                raw_persona.get("text") is None or ptext is not None
-            ):
-                persona = Persona.from_dict(raw_persona)
+    persona = _parse_persona(data.get("persona"), report)
     meta = data.get("meta")
     if meta is None:
         meta = {}
@@ -444,21 +427,33 @@ def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Se
         report(fld, message)
     if problems:
         return None, problems
-    session = Session(
-        id=data["id"],
-        site=data["site"],
-        start_url=data["start_url"],
-        steps=good_steps,
-        outcome=data["outcome"],
-        persona=persona,
-        source=data["source"],
-        meta=meta,
-    )
-    return session, problems
+    fields = {key: data[key] for key in ("id", "site", "start_url", "outcome", "source")}
+    return Session(**fields, steps=good_steps, persona=persona, meta=meta), problems
 
 
 # ---------------------------------------------------------------------------------------------
 # Files
+
+
+class _PurchaseNames:
+    """Each site's purchase names, asked once per site; an unknown site is a problem message."""
+
+    def __init__(self, lookup: PurchaseNamesFor | None) -> None:
+        self._lookup = lookup
+        self._cache: dict[str, frozenset[str] | str] = {}
+
+    def problems(self, session: Session, path: str, line: int) -> list[DataFormatError]:
+        if self._lookup is None or session.is_snapshot:
+            return []
+        if session.site not in self._cache:
+            try:
+                self._cache[session.site] = frozenset(self._lookup(session.site))
+            except (WebmimicError, LookupError) as err:
+                self._cache[session.site] = f"unknown site {session.site!r}: {err}"
+        names = self._cache[session.site]
+        if isinstance(names, str):
+            return [_problem(names, path=path, line=line, field="site")]
+        return validate_session(session, purchase_names=names, path=path, line=line)
 
 
 def _scan(
@@ -467,7 +462,7 @@ def _scan(
     """Yield (session or None, problems) per non-empty line, plus file-level problems."""
     path = os.fspath(path)
     seen: dict[str, int] = {}
-    names_cache: dict[str, frozenset[str] | DataFormatError] = {}
+    purchase_names = _PurchaseNames(purchase_names_for)
     try:
         fh = open_text(path)
     except OSError as err:
@@ -479,60 +474,24 @@ def _scan(
             for line in json_lines(fh):
                 lineno = line.number
                 if line.error is not None:
-                    bad = line.error
-                    yield (
-                        None,
-                        [
-                            _problem(
-                                f"malformed JSON at column {bad.colno}: {bad.msg}; "
-                                "each line must be one complete JSON object",
-                                path=path,
-                                line=lineno,
-                                field=None,
-                            )
-                        ],
-                    )
+                    fix = "each line must be one complete JSON object"
+                    message = f"malformed JSON at column {line.error.colno}: {line.error.msg}; {fix}"
+                    yield None, [_problem(message, path=path, line=lineno, field=None)]
                     continue
                 session, problems = _parse_session(line.value, path=path, line=lineno)
                 if session is not None:
                     if session.id in seen:
-                        problems.append(
-                            _problem(
-                                f"duplicate session id {session.id!r} (first on line {seen[session.id]}); "
-                                "ids must be unique within a file",
-                                path=path,
-                                line=lineno,
-                                field="id",
-                            )
-                        )
-                    else:
-                        seen[session.id] = lineno
-                    if purchase_names_for is not None and not session.is_snapshot:
-                        names = names_cache.get(session.site)
-                        if names is None:
-                            try:
-                                names = frozenset(purchase_names_for(session.site))
-                            except (WebmimicError, KeyError, LookupError) as err:
-                                names = _problem(
-                                    f"unknown site {session.site!r}: {err}", path=path, line=lineno, field="site"
-                                )
-                            names_cache[session.site] = names
-                        if isinstance(names, DataFormatError):
-                            problems.append(_problem(names.reason, path=path, line=lineno, field="site"))  # type: ignore[attr-defined]
-                        else:
-                            problems.extend(validate_session(session, purchase_names=names, path=path, line=lineno))
+                        fix = "ids must be unique within a file"
+                        message = f"duplicate session id {session.id!r} (first on line {seen[session.id]}); {fix}"
+                        problems.append(_problem(message, path=path, line=lineno, field="id"))
+                    seen.setdefault(session.id, lineno)
+                    problems += purchase_names.problems(session, path, lineno)
                 yield (None if problems else session), problems
         except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, OSError) as err:
+            fix = "the file must be UTF-8 JSON Lines, optionally gzip"
             yield (
                 None,
-                [
-                    _problem(
-                        f"unreadable after line {lineno}: {err}; the file must be UTF-8 JSON Lines, optionally gzip",
-                        path=path,
-                        line=lineno + 1,
-                        field=None,
-                    )
-                ],
+                [_problem(f"unreadable after line {lineno}: {err}; {fix}", path=path, line=lineno + 1, field=None)],
             )
 
 
