@@ -15,10 +15,11 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from webmimic.core.actions import Action
-from webmimic.core.names import slugify
+from webmimic.core.names import is_purchase_name, last_part, slugify
 from webmimic.shoppers.personas import Traits
 from webmimic.shoppers.rationales import say
 from webmimic.simulator.observation import Observation
+from webmimic.sites import SHOP_PURCHASE_NAMES
 from webmimic.sites.shop.catalog import Catalog, Product
 from webmimic.sites.shop.intent import Intent
 from webmimic.sites.shop.vocab import VOCAB, CategoryVocab
@@ -37,8 +38,8 @@ _CART_PAGE = re.compile(
 
 def click_type(name: str) -> str:
     """OPeRA's click category for a shop element name (one of its 13 types)."""
-    last = name.rsplit(".", 1)[-1]
-    if last in ("buy_now", "place_order"):
+    last = last_part(name)
+    if is_purchase_name(name, SHOP_PURCHASE_NAMES):
         return "purchase"
     if name == "search_button":
         return "search"
