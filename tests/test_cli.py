@@ -27,7 +27,7 @@ def test_help_lists_every_command(capsys):
 
 def test_simplify_prints_simplified_html_of_a_file(capsys, tmp_path, playwright):
     page = tmp_path / "p.html"
-    page.write_text('<html><body><script>x()</script><button>Add to cart</button><div hidden>gone</div></body></html>')
+    page.write_text("<html><body><script>x()</script><button>Add to cart</button><div hidden>gone</div></body></html>")
     assert main(["simplify", str(page)]) == 0
     out = capsys.readouterr().out
     assert '<button name="add_to_cart">Add to cart</button>' in out
@@ -64,8 +64,12 @@ def test_unknown_site_is_a_clear_error(capsys):
 
 
 def test_serve_prints_a_loopback_url_and_stops_on_ctrl_c():
-    proc = subprocess.Popen([sys.executable, "-m", "webmimic.cli", "serve"], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "webmimic.cli", "serve"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         line = proc.stdout.readline()
         url = line.split(" at ", 1)[1].split()[0]

@@ -6,21 +6,34 @@ from pathlib import Path
 
 import pytest
 
+from webmimic.core.actions import Action
 from webmimic.core.errors import EvalRunError, WebmimicError
+from webmimic.core.match import compare_actions
 from webmimic.evaluation import StepRecord, compare_runs, compute_metrics, mcnemar
 from webmimic.evaluation.compare import format_comparison
 from webmimic.evaluation.metrics import operation_tokens, token_f1
 from webmimic.evaluation.rundir import STEPS_FILE, Boxes, StepsWriter, write_metrics
-from webmimic.core.match import compare_actions
-from webmimic.core.actions import Action
 
 
 def rec(session, step, human, agent, *, click_type=None, last=False, outcome="terminate") -> StepRecord:
     human_action, agent_action = Action.from_dict(human), Action.from_dict(agent) if agent else None
     return StepRecord(
-        session_id=session, step=step, human_action=human_action, agent_action=agent_action, raw_output="",
-        agent_rationale=None, human_rationale=None, error=None, match=compare_actions(agent_action, human_action),
-        click_type=click_type, url="/", timings={}, screenshot=None, boxes=Boxes(), is_last=last, outcome=outcome,
+        session_id=session,
+        step=step,
+        human_action=human_action,
+        agent_action=agent_action,
+        raw_output="",
+        agent_rationale=None,
+        human_rationale=None,
+        error=None,
+        match=compare_actions(agent_action, human_action),
+        click_type=click_type,
+        url="/",
+        timings={},
+        screenshot=None,
+        boxes=Boxes(),
+        is_last=last,
+        outcome=outcome,
     )
 
 
@@ -91,8 +104,14 @@ def test_token_f1_and_operations():
 
 @pytest.mark.parametrize(
     ("b", "c", "stat", "p", "method"),
-    [(10, 2, None, 0.0386, "exact"), (2, 10, None, 0.0386, "exact"), (30, 15, 4.356, 0.0369, "chi2"),
-     (0, 0, None, 1.0, "exact"), (5, 5, None, 1.0, "exact"), (12, 13, 0.0, 1.0, "chi2")],
+    [
+        (10, 2, None, 0.0386, "exact"),
+        (2, 10, None, 0.0386, "exact"),
+        (30, 15, 4.356, 0.0369, "chi2"),
+        (0, 0, None, 1.0, "exact"),
+        (5, 5, None, 1.0, "exact"),
+        (12, 13, 0.0, 1.0, "chi2"),
+    ],
 )
 def test_mcnemar_known_values(b, c, stat, p, method):
     got_stat, got_p, got_method = mcnemar(b, c)

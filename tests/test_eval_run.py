@@ -26,9 +26,11 @@ def scores(metrics: dict) -> dict:
 @pytest.fixture(scope="module")
 def sessions_file(wm_browser, shop_server, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sessions") / "live.jsonl"
-    sessions = [live_session(wm_browser, shop_server, "live-a", buy=True),
-                live_session(wm_browser, shop_server, "live-b"),
-                live_session(wm_browser, shop_server, "live-c", buy=True)]
+    sessions = [
+        live_session(wm_browser, shop_server, "live-a", buy=True),
+        live_session(wm_browser, shop_server, "live-b"),
+        live_session(wm_browser, shop_server, "live-c", buy=True),
+    ]
     write_sessions(path, sessions)
     return path
 
@@ -69,7 +71,8 @@ def test_oracle_scores_one(oracle_run):
 def test_step_records_screenshots_and_boxes(oracle_run):
     out, _ = oracle_run
     steps = read_steps(out)
-    assert sorted((s["session_id"], s["step"]) for s in steps) == [(i, k) for i in ("live-a", "live-b", "live-c") for k in (1, 2, 3)]
+    expected = [(i, k) for i in ("live-a", "live-b", "live-c") for k in (1, 2, 3)]
+    assert sorted((s["session_id"], s["step"]) for s in steps) == expected
     first = [s for s in steps if s["session_id"] == "live-a"]
     assert all(s["screenshot"] == f"shots/live-a/{s['step']}.jpg" for s in first)
     assert all((out / s["screenshot"]).read_bytes()[:2] == b"\xff\xd8" for s in first)  # JPEG
@@ -77,15 +80,19 @@ def test_step_records_screenshots_and_boxes(oracle_run):
     assert clicks and all(len(s["boxes"]["human"]) == 4 and s["boxes"]["agent"] == s["boxes"]["human"] for s in clicks)
     assert all(s["screenshot"] is None for s in steps if s["session_id"] != "live-a")  # --screenshots 1
     last = [s for s in steps if s["is_last"]]
-    assert {s["session_id"]: s["outcome"] for s in last} == {"live-a": "purchase", "live-b": "terminate", "live-c": "purchase"}
+    outcomes = {s["session_id"]: s["outcome"] for s in last}
+    assert outcomes == {"live-a": "purchase", "live-b": "terminate", "live-c": "purchase"}
     assert all(s["url"].startswith("/") and "step_ms" in s["timings"] for s in steps)
 
 
 def test_random_is_worse_and_workers_agree(random_run, sessions_file, runs):
     _, one = random_run
     assert one["exact_match"] < 1.0
-    two = run_eval(EvalConfig("random", str(sessions_file), str(runs / "random-2"), workers=2,
-                              screenshots=0, seed=3, progress=False))
+    two = run_eval(
+        EvalConfig(
+            "random", str(sessions_file), str(runs / "random-2"), workers=2, screenshots=0, seed=3, progress=False
+        )
+    )
     assert scores(two) == scores(one)
 
 
@@ -99,7 +106,9 @@ def test_resume_after_crash_gives_same_metrics(random_run, runs):
     torn = [line for line in lines if json.loads(line)["session_id"] == "live-c"][0][:40]
     (crashed / STEPS_FILE).write_text("".join(kept) + torn)
     (crashed / METRICS_FILE).unlink()
-    config = EvalConfig("random", full["sessions_file"], str(crashed), resume=True, screenshots=0, seed=3, progress=False)
+    config = EvalConfig(
+        "random", full["sessions_file"], str(crashed), resume=True, screenshots=0, seed=3, progress=False
+    )
     resumed = run_eval(config)
     assert scores(resumed) == scores(full)
     steps = read_steps(crashed)
@@ -118,8 +127,9 @@ def test_resume_refuses_a_damaged_steps_file(random_run, runs):
     del record["match"]
     lines[2] = json.dumps(record) + "\n"
     (damaged / STEPS_FILE).write_text("".join(lines))
-    config = EvalConfig("random", full["sessions_file"], str(damaged), resume=True, screenshots=0, seed=3,
-                        progress=False)
+    config = EvalConfig(
+        "random", full["sessions_file"], str(damaged), resume=True, screenshots=0, seed=3, progress=False
+    )
     with pytest.raises(EvalRunError, match=rf"{STEPS_FILE}:3: field 'match': missing.*--resume"):
         run_eval(config)
     assert (damaged / STEPS_FILE).read_text() == "".join(lines)  # left as it was, for a person to look at
@@ -163,15 +173,40 @@ def test_llm_specs_are_refused_clearly(spec):
 
 
 def test_include_first(sessions_file, tmp_path):
-    m = run_eval(EvalConfig("oracle", str(sessions_file), str(tmp_path / "first"), include_first=True,
-                            limit=1, screenshots=0, progress=False))
+    m = run_eval(
+        EvalConfig(
+            "oracle",
+            str(sessions_file),
+            str(tmp_path / "first"),
+            include_first=True,
+            limit=1,
+            screenshots=0,
+            progress=False,
+        )
+    )
     assert (m["sessions"], m["steps"], m["exact_match"]) == (1, 4, 1.0)
 
 
 def test_cli_eval_and_compare(sessions_file, oracle_run, random_run, tmp_path, capsys):
     out = tmp_path / "heuristic"
-    assert main(["eval", "--agent", "heuristic", "--sessions", str(sessions_file), "--out", str(out),
-                 "--screenshots", "0", "--limit", "2"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--agent",
+                "heuristic",
+                "--sessions",
+                str(sessions_file),
+                "--out",
+                str(out),
+                "--screenshots",
+                "0",
+                "--limit",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert {STEPS_FILE, METRICS_FILE, REPORT_FILE} <= {p.name for p in out.iterdir()}
     assert "exact match" in capsys.readouterr().out
     assert main(["eval", "--agent", "heuristic", "--sessions", str(sessions_file), "--out", str(out)]) == 2
@@ -185,8 +220,11 @@ def test_cli_eval_and_compare(sessions_file, oracle_run, random_run, tmp_path, c
 
 def test_trace_forces_one_worker(sessions_file, tmp_path, capsys):
     out = tmp_path / "trace"
-    m = run_eval(EvalConfig("heuristic", str(sessions_file), str(out), workers=2, limit=2, trace=True,
-                            screenshots=0, progress=False))
+    m = run_eval(
+        EvalConfig(
+            "heuristic", str(sessions_file), str(out), workers=2, limit=2, trace=True, screenshots=0, progress=False
+        )
+    )
     assert m["sessions"] == 2
     assert "--workers 1" in capsys.readouterr().err
     assert sorted(p.name for p in (out / TRACES_DIR).iterdir()) == ["live-a.zip", "live-b.zip"]
@@ -211,7 +249,9 @@ def test_pause_on_mismatch_shows_the_browser_and_pauses_at_each_mismatch(session
         print(json.dumps({{"pauses": len(calls), "headless": any("Headless" in ua for ua in calls)}}))
     """)
     assert EvalConfig("random", pause_on_mismatch=True).shows_browser
-    result = subprocess.run(["xvfb-run", "-a", sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["xvfb-run", "-a", sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     counts = json.loads(result.stdout.strip().splitlines()[-1])
     records = read_steps(out)

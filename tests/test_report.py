@@ -8,28 +8,49 @@ from pathlib import Path
 from PIL import Image
 import pytest
 
+from webmimic.core.actions import Action
 from webmimic.core.errors import DataFormatError
 from webmimic.evaluation.report import load_run, write_report
 from webmimic.evaluation.rundir import METRICS_FILE, REPORT_FILE, STEPS_FILE
-from webmimic.core.actions import Action
 
 EVIL = "<script>window.pwned = 1</script>"
 
 
-def _step(session: str, step: int, human: dict, agent: dict | None, *, shot: str | None = None,
-          boxes: dict | None = None, is_last: bool = False, outcome: str = "terminate", **extra) -> dict:
+def _step(
+    session: str,
+    step: int,
+    human: dict,
+    agent: dict | None,
+    *,
+    shot: str | None = None,
+    boxes: dict | None = None,
+    is_last: bool = False,
+    outcome: str = "terminate",
+    **extra,
+) -> dict:
     exact = agent == human
     rec = {
-        "session_id": session, "step": step, "human_action": human, "agent_action": agent,
+        "session_id": session,
+        "step": step,
+        "human_action": human,
+        "agent_action": agent,
         "raw_output": json.dumps({"rationale": "r", "action": agent}) if agent else "garbage",
-        "agent_rationale": "I want cheaper ones", "human_rationale": "Looking for headphones",
+        "agent_rationale": "I want cheaper ones",
+        "human_rationale": "Looking for headphones",
         "error": None if agent else "ActionParseError: no JSON object in the output",
-        "match": {"exact": exact, "type": bool(agent) and agent["type"] == human["type"],
-                  "name": None if human["type"] == "terminate" else bool(agent) and agent.get("name") == human.get("name"),
-                  "text": None},
-        "click_type": "product_link" if human["type"] == "click" else None, "url": "/search?q=headphones",
-        "timings": {"agent_s": 0.01, "act_s": 0.2}, "screenshot": shot,
-        "boxes": boxes or {"human": None, "agent": None}, "is_last": is_last, "outcome": outcome,
+        "match": {
+            "exact": exact,
+            "type": bool(agent) and agent["type"] == human["type"],
+            "name": None if human["type"] == "terminate" else bool(agent) and agent.get("name") == human.get("name"),
+            "text": None,
+        },
+        "click_type": "product_link" if human["type"] == "click" else None,
+        "url": "/search?q=headphones",
+        "timings": {"agent_s": 0.01, "act_s": 0.2},
+        "screenshot": shot,
+        "boxes": boxes or {"human": None, "agent": None},
+        "is_last": is_last,
+        "outcome": outcome,
     }
     rec.update(extra)
     return rec
@@ -54,25 +75,61 @@ def run_dir(tmp_path_factory, wm_browser, shop_server) -> Path:
         links = [n for n in obs.names if n.startswith("search_results.") and n.endswith(".view_product")]
         tab.page.screenshot(path=str(shots / "live-1" / "2.jpg"), type="jpeg", quality=60)
         hb, ab = (tab.locate(n).bounding_box() for n in links[:2])
-        records.append(_step(
-            "live-1", 2, {"type": "click", "name": links[0]}, {"type": "click", "name": links[1]},
-            shot="shots/live-1/2.jpg",
-            boxes={"human": [hb["x"], hb["y"], hb["width"], hb["height"]], "agent": [ab["x"], ab["y"], ab["width"], ab["height"]]},
-        ))
+        records.append(
+            _step(
+                "live-1",
+                2,
+                {"type": "click", "name": links[0]},
+                {"type": "click", "name": links[1]},
+                shot="shots/live-1/2.jpg",
+                boxes={
+                    "human": [hb["x"], hb["y"], hb["width"], hb["height"]],
+                    "agent": [ab["x"], ab["y"], ab["width"], ab["height"]],
+                },
+            )
+        )
         records.append(_step("live-1", 3, {"type": "terminate"}, {"type": "terminate"}, is_last=True))
     Image.new("RGB", (640, 400), (200, 220, 240)).save(shots / "odd" / "1.jpg", "JPEG")
-    records.append(_step("odd<b>&", 1, {"type": "click", "name": "search_button"}, None, shot="shots/odd/1.jpg",
-                         boxes={"human": [10, 10, 100, 30], "agent": None}, raw_output=EVIL,
-                         agent_rationale=EVIL))
-    records.append(_step("odd<b>&", 2, {"type": "click", "name": "buy_now"},
-                         {"type": "type_and_submit", "name": "x</td>", "text": "<img src=x onerror=\"window.pwned=2\">"},
-                         is_last=True, outcome="purchase", boxes={"human": [10, 5000, 10, 10], "agent": None}))
+    records.append(
+        _step(
+            "odd<b>&",
+            1,
+            {"type": "click", "name": "search_button"},
+            None,
+            shot="shots/odd/1.jpg",
+            boxes={"human": [10, 10, 100, 30], "agent": None},
+            raw_output=EVIL,
+            agent_rationale=EVIL,
+        )
+    )
+    records.append(
+        _step(
+            "odd<b>&",
+            2,
+            {"type": "click", "name": "buy_now"},
+            {"type": "type_and_submit", "name": "x</td>", "text": '<img src=x onerror="window.pwned=2">'},
+            is_last=True,
+            outcome="purchase",
+            boxes={"human": [10, 5000, 10, 10], "agent": None},
+        )
+    )
     (out / STEPS_FILE).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    metrics = {"sessions": 2, "steps": 5, "exact_match": 0.3333333, "exact_match_micro": 0.4,
-               "action_type_accuracy": 0.6, "session_outcome_f1": None, "click_type_weighted_f1": None,
-               "invalid_outputs": 1, "agent": "heuristic", "sessions_file": "bundled", "seed": 0,
-               "sessions_sha256": "ab" * 32, "versions": {"webmimic": "0.1.0", "playwright": "1.65"},
-               "wall_seconds": 3.5}
+    metrics = {
+        "sessions": 2,
+        "steps": 5,
+        "exact_match": 0.3333333,
+        "exact_match_micro": 0.4,
+        "action_type_accuracy": 0.6,
+        "session_outcome_f1": None,
+        "click_type_weighted_f1": None,
+        "invalid_outputs": 1,
+        "agent": "heuristic",
+        "sessions_file": "bundled",
+        "seed": 0,
+        "sessions_sha256": "ab" * 32,
+        "versions": {"webmimic": "0.1.0", "playwright": "1.65"},
+        "wall_seconds": 3.5,
+    }
     (out / METRICS_FILE).write_text(json.dumps(metrics), encoding="utf-8")
     write_report(out)
     return out

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 import pickle
+from typing import Any
 
 import pytest
 
@@ -31,18 +33,28 @@ SEARCH = Action.type_and_submit("search_input", "red shoes ü")
 CLICK = Action.click("search_results.x.view_product")
 
 
-def record(session: str = "s-1", step: int = 1, human: Action = SEARCH, agent: Action | None = SEARCH,
-           **changes) -> StepRecord:
-    fields = dict(
-        session_id=session, step=step, human_action=human, agent_action=agent,
+def record(
+    session: str = "s-1", step: int = 1, human: Action = SEARCH, agent: Action | None = SEARCH, **changes: Any
+) -> StepRecord:
+    base = StepRecord(
+        session_id=session,
+        step=step,
+        human_action=human,
+        agent_action=agent,
         raw_output=json.dumps({"rationale": "r", "action": agent.to_dict() if agent else None}),
-        agent_rationale="r" if agent else None, human_rationale="Looking for shoes", error=None,
-        match=compare_actions(agent, human), click_type=None, url="/search?q=shoes",
+        agent_rationale="r" if agent else None,
+        human_rationale="Looking for shoes",
+        error=None,
+        match=compare_actions(agent, human),
+        click_type=None,
+        url="/search?q=shoes",
         timings={"agent_ms": 0.25, "reset_ms": 1347.351175, "step_ms": 192.8681880000056},
-        screenshot=None, boxes=Boxes(), is_last=False, outcome="terminate",
+        screenshot=None,
+        boxes=Boxes(),
+        is_last=False,
+        outcome="terminate",
     )
-    fields.update(changes)
-    return StepRecord(**fields)
+    return dataclasses.replace(base, **changes)
 
 
 # A line exactly as `webmimic eval` wrote it before StepRecord existed (ensure_ascii=False, this key order).
@@ -105,11 +117,21 @@ def test_a_bad_complete_line_raises_with_file_and_line(tmp_path, bad):
         read_steps(path)
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("step", "2"), ("step", True), ("is_last", 1), ("agent_action", {"type": "fly"}), ("outcome", "bought"),
-    ("match", {"exact": True, "type": False, "name": None, "text": None}), ("boxes", {"human": [1, 2, 3]}),
-    ("timings", {"agent_ms": "fast"}), ("human_action", None), ("screenshot", 3),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("step", "2"),
+        ("step", True),
+        ("is_last", 1),
+        ("agent_action", {"type": "fly"}),
+        ("outcome", "bought"),
+        ("match", {"exact": True, "type": False, "name": None, "text": None}),
+        ("boxes", {"human": [1, 2, 3]}),
+        ("timings", {"agent_ms": "fast"}),
+        ("human_action", None),
+        ("screenshot", 3),
+    ],
+)
 def test_bad_field_is_named(tmp_path, field, value):
     data = record().to_dict()
     data[field] = value
@@ -150,7 +172,8 @@ def test_atomic_writes_leave_no_temp_files(tmp_path):
     assert read_manifest(tmp_path) == {"agent": "oracle", "seed": 0}
     assert read_metrics(tmp_path) == {"exact_match": 0.5, "agent": "orácle"}
     assert (tmp_path / METRICS_FILE).read_text(encoding="utf-8") == json.dumps(
-        {"exact_match": 0.5, "agent": "orácle"}, indent=2, ensure_ascii=False)
+        {"exact_match": 0.5, "agent": "orácle"}, indent=2, ensure_ascii=False
+    )
     every = [p.name for p in Path(tmp_path).rglob("*")]
     assert not [n for n in every if n.startswith(".") or n.endswith(".tmp")], every
     assert {MANIFEST_FILE, METRICS_FILE, STEPS_FILE} <= set(every)

@@ -20,8 +20,16 @@ __all__ = ["run_demo", "run_tour", "DEMO_AGENT"]
 
 # The best agent available until the fine-tuned LLM agent is bundled.
 DEMO_AGENT = "heuristic"
-HEADLINE = ("exact_match", "exact_match_micro", "action_type_macro_f1", "element_accuracy",
-            "operation_f1", "session_outcome_f1", "session_outcome_weighted_f1", "click_type_weighted_f1")
+HEADLINE = (
+    "exact_match",
+    "exact_match_micro",
+    "action_type_macro_f1",
+    "element_accuracy",
+    "operation_f1",
+    "session_outcome_f1",
+    "session_outcome_weighted_f1",
+    "click_type_weighted_f1",
+)
 
 
 def _print_session(result: SessionResult) -> None:

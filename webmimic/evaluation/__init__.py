@@ -10,5 +10,13 @@ from webmimic.evaluation.metrics import compute_metrics
 from webmimic.evaluation.rundir import StepRecord, read_steps
 from webmimic.evaluation.runner import EvalConfig, EvalRunError, run_eval
 
-__all__ = ["EvalConfig", "EvalRunError", "run_eval", "compute_metrics", "compare_runs", "mcnemar", "StepRecord",
-           "read_steps"]
+__all__ = [
+    "EvalConfig",
+    "EvalRunError",
+    "run_eval",
+    "compute_metrics",
+    "compare_runs",
+    "mcnemar",
+    "StepRecord",
+    "read_steps",
+]

@@ -49,8 +49,16 @@ class McNemar:
     method: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a, "b_run": self.b_run, "n": self.n, "b": self.b, "c": self.c,
-                "statistic": self.statistic, "p_value": self.p_value, "method": self.method}
+        return {
+            "a": self.a,
+            "b_run": self.b_run,
+            "n": self.n,
+            "b": self.b,
+            "c": self.c,
+            "statistic": self.statistic,
+            "p_value": self.p_value,
+            "method": self.method,
+        }
 
 
 def mcnemar(b: int, c: int) -> tuple[float | None, float, str]:
@@ -106,15 +114,19 @@ def format_comparison(result: Mapping[str, Any]) -> str:
         for name, m in result["runs"].items()
     ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths)))
-             for r in [header, *rows]]
+    lines = [
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths, strict=True)))
+        for r in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
     lines.append("McNemar's test on exact match (b: only the first right, c: only the second right)")
     for t in result["mcnemar"]:
         stat = f", chi2={t['statistic']:.3f}" if t["statistic"] is not None else ""
-        lines.append(f"  {t['a']} vs {t['b_run']}: n={t['n']} b={t['b']} c={t['c']}{stat}, "
-                     f"p{_p_text(t['p_value'])} ({t['method']})")
+        lines.append(
+            f"  {t['a']} vs {t['b_run']}: n={t['n']} b={t['b']} c={t['c']}{stat}, "
+            f"p{_p_text(t['p_value'])} ({t['method']})"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -54,11 +54,12 @@ __all__ = [
     "predicted_outcome",
 ]
 
+
 def f1_per_class(gold: Sequence[str], pred: Sequence[str], label: str) -> float:
     """F1 of one class; 0.0 when the class is neither in gold nor predicted."""
-    tp = sum(1 for g, p in zip(gold, pred) if g == label and p == label)
-    fp = sum(1 for g, p in zip(gold, pred) if g != label and p == label)
-    fn = sum(1 for g, p in zip(gold, pred) if g == label and p != label)
+    tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == label and p == label)
+    fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != label and p == label)
+    fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == label and p != label)
     return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
 
 
@@ -183,11 +184,12 @@ def compute_metrics(records: Iterable[StepRecord], *, purchase_names: Collection
         "steps": len(rows),
         "exact_match": _mean([_mean([r.exact for r in rs]) or 0.0 for rs in by_session.values()]),
         "exact_match_micro": _mean(exact),
-        "action_type_accuracy": _mean([g == p for g, p in zip(gold_types, pred_types)]),
+        "action_type_accuracy": _mean([g == p for g, p in zip(gold_types, pred_types, strict=True)]),
         "action_type_macro_f1": macro_f1(gold_types, pred_types, present),
         "element_accuracy": _mean([_element_match(r) for r in rows]),
-        "operation_f1": _mean([token_f1(operation_tokens(r.agent_action), operation_tokens(r.human_action))
-                               for r in rows]),
+        "operation_f1": _mean(
+            [token_f1(operation_tokens(r.agent_action), operation_tokens(r.human_action)) for r in rows]
+        ),
         "session_outcome_f1": binary_f1(gold_outcomes, pred_outcomes, "purchase"),
         "session_outcome_weighted_f1": weighted_f1(gold_outcomes, pred_outcomes),
         "click_type_weighted_f1": weighted_f1(gold_clicks, pred_clicks),

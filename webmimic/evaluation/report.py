@@ -3,8 +3,8 @@
 It reads only the run directory (``steps.jsonl``, ``metrics.json``, ``shots/``, through
 ``webmimic.evaluation.rundir``) so it can be rebuilt at any time, and it inlines everything
 (images as data URIs, CSS, JS) so the file opens from disk, is mailed around, and never
-touches the network. Agent output is untrusted: every
-string is HTML-escaped and a Content-Security-Policy lets only the report's own script run.
+touches the network. Agent output is untrusted: every string is HTML-escaped and a
+Content-Security-Policy lets only the report's own script run.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ def load_run(out_dir: str | os.PathLike[str]) -> RunData:
     path = root / STEPS_FILE
     if not path.is_file():
         raise FileNotFoundError(
-            f"Cannot write a report: {path} does not exist (is {root} a `webmimic eval` output directory?)")
+            f"Cannot write a report: {path} does not exist (is {root} a `webmimic eval` output directory?)"
+        )
     try:
         steps = read_steps(path)
         metrics = read_metrics(root) or {}
@@ -133,27 +134,33 @@ def render_report(run: RunData) -> str:
         _metrics_section(run),
     ]
     if run.torn:
-        body.append(f'<p class="note" id="torn">The last line of {STEPS_FILE} is incomplete (the run was '
-                    "interrupted); it is not shown. <code>webmimic eval --resume</code> finishes the run.</p>")
+        body.append(
+            f'<p class="note" id="torn">The last line of {STEPS_FILE} is incomplete (the run was '
+            "interrupted); it is not shown. <code>webmimic eval --resume</code> finishes the run.</p>"
+        )
     if not run.steps:
-        body.append(f'<p class="empty" id="no-steps">This run has no steps: {STEPS_FILE} is empty, '
-                    "so there is nothing to plot or step through.</p>")
+        body.append(
+            f'<p class="empty" id="no-steps">This run has no steps: {STEPS_FILE} is empty, '
+            "so there is nothing to plot or step through.</p>"
+        )
     else:
         body += [_plots_section(run), _index_section(run)]
         body += [_session_section(run, i, sess) for i, sess in enumerate(run.sessions, 1)]
     body.append("</main>")
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{escape(csp)}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(str(title))}</title>",
-        f"<style>{_asset('report.css')}</style>",
-        "</head><body>",
-        *body,
-        f"<script>{script}</script>",
-        "</body></html>",
-    ])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{escape(csp)}">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{escape(str(title))}</title>",
+            f"<style>{_asset('report.css')}</style>",
+            "</head><body>",
+            *body,
+            f"<script>{script}</script>",
+            "</body></html>",
+        ]
+    )
 
 
 def _fmt(value: Any, kind: str = "") -> str:
@@ -173,21 +180,35 @@ def _fmt(value: Any, kind: str = "") -> str:
 def _metrics_section(run: RunData) -> str:
     m = run.metrics
     known = {k for k, _, _ in METRIC_ROWS}
-    rows = [f'<tr data-key="{k}"><th>{escape(label)}</th><td class="num">{_fmt(m[k], kind)}</td></tr>'
-            for k, label, kind in METRIC_ROWS if k in m]
-    rows += [f'<tr data-key="{escape(k)}"><th>{escape(k)}</th><td class="num">{_fmt(v)}</td></tr>'
-             for k, v in m.items() if k not in known and isinstance(v, (int, float)) and not isinstance(v, bool)
-             and k not in ("seed", "wall_seconds")]
-    meta = [(k, v) for k, v in m.items() if k not in known and not (
-        isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("seed", "wall_seconds"))]
+    rows = [
+        f'<tr data-key="{k}"><th>{escape(label)}</th><td class="num">{_fmt(m[k], kind)}</td></tr>'
+        for k, label, kind in METRIC_ROWS
+        if k in m
+    ]
+    rows += [
+        f'<tr data-key="{escape(k)}"><th>{escape(k)}</th><td class="num">{_fmt(v)}</td></tr>'
+        for k, v in m.items()
+        if k not in known
+        and isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and k not in ("seed", "wall_seconds")
+    ]
+    meta = [
+        (k, v)
+        for k, v in m.items()
+        if k not in known
+        and not (isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("seed", "wall_seconds"))
+    ]
     meta_rows = []
     for k, v in meta:
         if isinstance(v, dict) and k == "versions":
             v = ", ".join(f"{a} {b}" for a, b in v.items())
         meta_rows.append(f'<tr data-key="{escape(k)}"><th>{escape(k)}</th><td>{_fmt(v)}</td></tr>')
     if not m:
-        return (f'<section id="metrics"><h2>Metrics</h2><p class="empty">No {METRICS_FILE} in this run directory; '
-                f"the numbers below are from {STEPS_FILE} only.</p></section>")
+        return (
+            f'<section id="metrics"><h2>Metrics</h2><p class="empty">No {METRICS_FILE} in this run directory; '
+            f"the numbers below are from {STEPS_FILE} only.</p></section>"
+        )
     return (
         '<section id="metrics"><h2>Metrics</h2><div class="tables">'
         f'<table class="metrics"><tbody>{"".join(rows)}</tbody></table>'
@@ -206,7 +227,8 @@ def _plots_section(run: RunData) -> str:
         for pos, step in enumerate(sess.steps, 1):
             by_pos[pos].append(step.exact)
     confusion: Counter[tuple[str, str]] = Counter(
-        (s.human_action.type, s.agent_action.type if s.agent_action else "invalid") for s in run.steps)
+        (s.human_action.type, s.agent_action.type if s.agent_action else "invalid") for s in run.steps
+    )
     return (
         '<section id="plots"><h2>Plots</h2><div class="plots">'
         + _img(plots.png_accuracy_by_position(by_pos), "exact match by step position")
@@ -226,12 +248,13 @@ def _index_section(run: RunData) -> str:
         rows.append(
             f'<tr><td class="num">{i}</td><td><a href="#s-{i}">{escape(sess.id)}</a></td>'
             f'<td class="num">{sess.matches}/{len(sess.steps)}</td>'
-            f'<td>{_bar(sess.accuracy)}{sess.accuracy * 100:.0f}%</td><td>{escape(sess.outcome or "")}</td></tr>'
+            f"<td>{_bar(sess.accuracy)}{sess.accuracy * 100:.0f}%</td><td>{escape(sess.outcome or '')}</td></tr>"
         )
     return (
         '<section id="sessions"><h2>Sessions</h2><table class="index"><thead><tr><th>#</th><th>session</th>'
         "<th>exact</th><th>accuracy</th><th>outcome</th></tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table></section>"
+        + "".join(rows)
+        + "</tbody></table></section>"
     )
 
 
@@ -273,7 +296,7 @@ def _step_article(run: RunData, i: int, k: int, step: StepRecord) -> str:
     match = step.match.to_dict()
     head = (
         f'<div class="step-head"><h3>Step {step.step}</h3>'
-        f'<span>{_mark(step.exact)} {"exact match" if step.exact else "mismatch"}</span>'
+        f"<span>{_mark(step.exact)} {'exact match' if step.exact else 'mismatch'}</span>"
         + ('<span class="note">last step (outcome)</span>' if step.is_last else "")
         + (f'<span class="note">{escape(step.url)}</span>' if step.url else "")
         + "</div>"
@@ -296,11 +319,13 @@ def _step_article(run: RunData, i: int, k: int, step: StepRecord) -> str:
         extra.append(f'<div class="error"><b>error:</b> {escape(step.error)}</div>')
     for text, who in ((step.human_rationale, "human"), (step.agent_rationale, "agent")):
         if text:
-            extra.append(f'<div class="rationale"><b class="legend"><span class="{who}">{who}</span></b> '
-                         f"{escape(text)}</div>")
+            extra.append(
+                f'<div class="rationale"><b class="legend"><span class="{who}">{who}</span></b> {escape(text)}</div>'
+            )
     if step.raw_output:
-        extra.append(f'<details class="raw"><summary>raw agent output</summary><pre>{escape(step.raw_output)}</pre>'
-                     "</details>")
+        extra.append(
+            f'<details class="raw"><summary>raw agent output</summary><pre>{escape(step.raw_output)}</pre></details>'
+        )
     if step.timings:
         t = ", ".join(f"{escape(str(a))} {_fmt(b)}" for a, b in step.timings.items())
         extra.append(f'<div class="note">timings: {t}</div>')
@@ -340,10 +365,13 @@ def _screenshot(run: RunData, step: StepRecord, k: int) -> str:
             notes.append(f"the {side}'s element is outside the screenshot")
             continue
         parts.append(
-            f'<div class="box {side}" data-side="{side}" style="left:{x0 / width * 100:.3f}%;top:{y0 / height * 100:.3f}%;'
+            f'<div class="box {side}" data-side="{side}" '
+            f'style="left:{x0 / width * 100:.3f}%;top:{y0 / height * 100:.3f}%;'
             f'width:{(x1 - x0) / width * 100:.3f}%;height:{(y1 - y0) / height * 100:.3f}%"></div>'
         )
     src = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
     note = f'<div class="note">{escape("; ".join(notes))}</div>' if notes else ""
-    return (f'<figure class="shot-wrap"><div class="shot"><img alt="page before step {k}" src="{src}">'
-            f'{"".join(parts)}</div>{note}</figure>')
+    return (
+        f'<figure class="shot-wrap"><div class="shot"><img alt="page before step {k}" src="{src}">'
+        f"{''.join(parts)}</div>{note}</figure>"
+    )

@@ -71,8 +71,10 @@ REPORT_FILE = "report.html"
 SHOTS_DIR = "shots"
 TRACES_DIR = "traces"
 
-FIX = ("A crash only ever tears the last line, so this one was damaged or edited: delete it (or the whole file) "
-       "and rerun `webmimic eval --resume` to redo its session.")
+FIX = (
+    "A crash only ever tears the last line, so this one was damaged or edited: delete it (or the whole file) "
+    "and rerun `webmimic eval --resume` to redo its session."
+)
 
 #: An element's bounding box in CSS pixels: x, y, width, height.
 Box = tuple[float, float, float, float]
@@ -154,14 +156,22 @@ class StepRecord:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of the line, keys in the order every run has written them."""
         return {
-            "session_id": self.session_id, "step": self.step,
+            "session_id": self.session_id,
+            "step": self.step,
             "human_action": self.human_action.to_dict(),
             "agent_action": self.agent_action.to_dict() if self.agent_action is not None else None,
-            "raw_output": self.raw_output, "agent_rationale": self.agent_rationale,
-            "human_rationale": self.human_rationale, "error": self.error,
-            "match": self.match.to_dict(), "click_type": self.click_type, "url": self.url,
-            "timings": dict(self.timings), "screenshot": self.screenshot, "boxes": self.boxes.to_dict(),
-            "is_last": self.is_last, "outcome": self.outcome,
+            "raw_output": self.raw_output,
+            "agent_rationale": self.agent_rationale,
+            "human_rationale": self.human_rationale,
+            "error": self.error,
+            "match": self.match.to_dict(),
+            "click_type": self.click_type,
+            "url": self.url,
+            "timings": dict(self.timings),
+            "screenshot": self.screenshot,
+            "boxes": self.boxes.to_dict(),
+            "is_last": self.is_last,
+            "outcome": self.outcome,
         }
 
     def to_line(self) -> bytes:
@@ -169,8 +179,7 @@ class StepRecord:
         return json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8") + b"\n"
 
     @classmethod
-    def from_dict(cls, data: Any, *, path: str | os.PathLike[str] | None = None,
-                  line: int | None = None) -> StepRecord:
+    def from_dict(cls, data: Any, *, path: str | os.PathLike[str] | None = None, line: int | None = None) -> StepRecord:
         """Validate a decoded line; raise EvalRunError naming ``path:line``, the bad field and the fix."""
         if not isinstance(data, Mapping):
             raise _damaged(path, line, None, f"a step record must be a JSON object, not {type(data).__name__}")
@@ -188,19 +197,40 @@ class StepRecord:
         return cls(**values)
 
     @classmethod
-    def from_step_info(cls, info: Mapping[str, Any], *, session_id: str, step: int, url: str,
-                       timings: Mapping[str, float], screenshot: str | None,
-                       boxes: Mapping[str, Sequence[float] | None], is_last: bool, outcome: str) -> StepRecord:
+    def from_step_info(
+        cls,
+        info: Mapping[str, Any],
+        *,
+        session_id: str,
+        step: int,
+        url: str,
+        timings: Mapping[str, float],
+        screenshot: str | None,
+        boxes: Mapping[str, Sequence[float] | None],
+        is_last: bool,
+        outcome: str,
+    ) -> StepRecord:
         """The record of a teacher-forced ``ReplayEnv.step``: its info carries the actions and the check."""
-        return cls.from_dict({
-            "session_id": session_id, "step": step,
-            "human_action": info["human_action"], "agent_action": info["agent_action"],
-            "raw_output": info["raw_output"], "agent_rationale": info["agent_rationale"],
-            "human_rationale": info["human_rationale"], "error": info["error"],
-            "match": info["match"], "click_type": info["click_type"], "url": url,
-            "timings": timings, "screenshot": screenshot, "boxes": boxes,
-            "is_last": is_last, "outcome": outcome,
-        })
+        return cls.from_dict(
+            {
+                "session_id": session_id,
+                "step": step,
+                "human_action": info["human_action"],
+                "agent_action": info["agent_action"],
+                "raw_output": info["raw_output"],
+                "agent_rationale": info["agent_rationale"],
+                "human_rationale": info["human_rationale"],
+                "error": info["error"],
+                "match": info["match"],
+                "click_type": info["click_type"],
+                "url": url,
+                "timings": timings,
+                "screenshot": screenshot,
+                "boxes": boxes,
+                "is_last": is_last,
+                "outcome": outcome,
+            }
+        )
 
 
 def _damaged(path: str | os.PathLike[str] | None, line: int | None, name: str | None, problem: str) -> EvalRunError:
@@ -282,10 +312,22 @@ def _json_type(value: Any) -> str:
 
 
 _CHECKERS: dict[str, Callable[[Any], Any]] = {
-    "session_id": _str, "step": _int, "human_action": _action, "agent_action": _optional(_action),
-    "raw_output": _str, "agent_rationale": _optional(_str), "human_rationale": _optional(_str),
-    "error": _optional(_str), "match": _match, "click_type": _optional(_str), "url": _str,
-    "timings": _timings, "screenshot": _optional(_str), "boxes": _boxes, "is_last": _bool, "outcome": _outcome,
+    "session_id": _str,
+    "step": _int,
+    "human_action": _action,
+    "agent_action": _optional(_action),
+    "raw_output": _str,
+    "agent_rationale": _optional(_str),
+    "human_rationale": _optional(_str),
+    "error": _optional(_str),
+    "match": _match,
+    "click_type": _optional(_str),
+    "url": _str,
+    "timings": _timings,
+    "screenshot": _optional(_str),
+    "boxes": _boxes,
+    "is_last": _bool,
+    "outcome": _outcome,
 }
 # In the dataclass's field order, which is the line's key order; a field without a checker fails here.
 _CHECKS: dict[str, Callable[[Any], Any]] = {f.name: _CHECKERS[f.name] for f in fields(StepRecord)}
@@ -335,7 +377,7 @@ class StepsWriter:
 
     def __init__(self, out: str | os.PathLike[str]):
         self.out = Path(out)
-        self._fh = open(self.out / STEPS_FILE, "ab")
+        self._fh = open(self.out / STEPS_FILE, "ab")  # noqa: SIM115 -- held open for the whole run
 
     def write(self, records: Sequence[StepRecord], shots: Mapping[str, bytes] | None = None) -> None:
         root = self.out.resolve()
@@ -355,8 +397,9 @@ class StepsWriter:
     def __enter__(self) -> StepsWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 

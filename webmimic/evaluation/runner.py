@@ -11,7 +11,7 @@ loses at most the sessions in flight, and ``--resume`` redoes only those.
 from __future__ import annotations
 
 import atexit
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 import concurrent.futures as futures
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
@@ -24,18 +24,27 @@ import sys
 import time
 from typing import Any
 
-
 from webmimic.agents.base import make_agent
-from webmimic.envs.replay_env import ReplayEnv
+from webmimic.core.actions import Action
 from webmimic.core.errors import EvalRunError, WebmimicError
+from webmimic.envs.replay_env import ReplayEnv
 from webmimic.evaluation.metrics import compute_metrics
 from webmimic.evaluation.rundir import (
-    STEPS_FILE, MANIFEST_FILE, StepRecord, StepsWriter, read_manifest, read_steps, rewrite_steps, safe_name,
-    write_manifest, write_metrics,
+    MANIFEST_FILE,
+    STEPS_FILE,
+    StepRecord,
+    StepsWriter,
+    read_manifest,
+    read_steps,
+    rewrite_steps,
+    safe_name,
+    shot_path,
+    trace_path,
+    write_manifest,
+    write_metrics,
 )
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import Session, read_sessions
-from webmimic.core.actions import Action
 from webmimic.simulator import BrowserConfig, Tab
 
 __all__ = ["EvalConfig", "EvalRunError", "SessionResult", "run_eval", "default_out_dir", "safe_name"]
@@ -133,11 +142,12 @@ def _box(tab: Tab, action: Action | None, *, scroll: bool = False) -> list[float
     return [round(v, 1) for v in box] if box is not None else None
 
 
-def _screenshot(tab: Tab, session_id: str, t: int, human: Action | None,
-                agent: Action | None) -> tuple[str, bytes, dict[str, list[float] | None]]:
+def _screenshot(
+    tab: Tab, session_id: str, t: int, human: Action | None, agent: Action | None
+) -> tuple[str, bytes, dict[str, list[float] | None]]:
     """The step's screenshot (the human's target scrolled into it) and both targets' boxes."""
     human_box = _box(tab, human, scroll=True)  # scrolling changes no observation
-    shot = f"shots/{safe_name(session_id)}/{t}.jpg"
+    shot = shot_path(session_id, t)
     return shot, tab.screenshot(jpeg_quality=60), {"human": human_box, "agent": _box(tab, agent)}
 
 
@@ -147,8 +157,9 @@ class SessionEvaluator:
     def __init__(self, config: EvalConfig, sessions: str | Sequence[Session], out_dir: Path):
         self.config = config
         self.out_dir = out_dir
-        browser_config = BrowserConfig(headless=not config.shows_browser,
-                                       slow_mo_ms=config.slow_mo if config.shows_browser else 0)
+        browser_config = BrowserConfig(
+            headless=not config.shows_browser, slow_mo_ms=config.slow_mo if config.shows_browser else 0
+        )
         self.env = ReplayEnv(sessions, browser_config=browser_config, timings=True)
 
     def close(self) -> None:
@@ -193,12 +204,21 @@ class SessionEvaluator:
             timings["step_ms"] = float(info.get("step_ms", 0.0))
             if config.pause_on_mismatch and not info["match"]["exact"]:
                 tab.pause()
-            records.append(StepRecord.from_step_info(
-                info, session_id=session.id, step=t, url=url, timings=timings, screenshot=shot, boxes=boxes,
-                is_last=t == len(session.steps) - 1, outcome=session.outcome,
-            ))
+            records.append(
+                StepRecord.from_step_info(
+                    info,
+                    session_id=session.id,
+                    step=t,
+                    url=url,
+                    timings=timings,
+                    screenshot=shot,
+                    boxes=boxes,
+                    is_last=t == len(session.steps) - 1,
+                    outcome=session.outcome,
+                )
+            )
         if config.trace:
-            tab.stop_tracing(self.out_dir / "traces" / f"{safe_name(session_id)}.zip")
+            tab.stop_tracing(trace_path(self.out_dir, session_id))
         return SessionResult(session_id, tuple(records), shots)
 
 
@@ -222,8 +242,9 @@ def _checked_steps(session: Session, include_first: bool) -> list[int]:
     return list(range(0 if include_first else 1, len(session.steps)))
 
 
-def _prepare_dir(out: Path, manifest: dict[str, Any], resume: bool,
-                 all_sessions: Sequence[Session]) -> tuple[StepRecord, ...]:
+def _prepare_dir(
+    out: Path, manifest: dict[str, Any], resume: bool, all_sessions: Sequence[Session]
+) -> tuple[StepRecord, ...]:
     """Check or create the run directory; on resume, keep complete sessions' records and return them.
 
     A torn last line and the lines of unfinished sessions are dropped (the file is rewritten
@@ -235,9 +256,14 @@ def _prepare_dir(out: Path, manifest: dict[str, Any], resume: bool,
         before = read_manifest(out)
         if before is None:
             raise EvalRunError(
-                f"Cannot resume in {out}: it has no {MANIFEST_FILE}, so it is not an eval run directory.")
-        for key, what in (("sessions_sha256", "sessions file"), ("agent", "agent"),
-                          ("include_first", "--include-first"), ("seed", "seed")):
+                f"Cannot resume in {out}: it has no {MANIFEST_FILE}, so it is not an eval run directory."
+            )
+        for key, what in (
+            ("sessions_sha256", "sessions file"),
+            ("agent", "agent"),
+            ("include_first", "--include-first"),
+            ("seed", "seed"),
+        ):
             if before.get(key) != manifest[key]:
                 raise EvalRunError(
                     f"Cannot resume in {out}: the {what} differs from the interrupted run's "
@@ -258,8 +284,9 @@ def _prepare_dir(out: Path, manifest: dict[str, Any], resume: bool,
 
 
 # -- orchestration -------------------------------------------------------------------------------------
-def _results_in_process(config: EvalConfig, sessions: Sequence[Session], out: Path,
-                        todo: Sequence[tuple[str, bool]]) -> Iterator[SessionResult]:
+def _results_in_process(
+    config: EvalConfig, sessions: Sequence[Session], out: Path, todo: Sequence[tuple[str, bool]]
+) -> Iterator[SessionResult]:
     evaluator = SessionEvaluator(config, sessions, out)
     try:
         for session_id, shots in todo:
@@ -268,11 +295,14 @@ def _results_in_process(config: EvalConfig, sessions: Sequence[Session], out: Pa
         evaluator.close()
 
 
-def _results_in_workers(config: EvalConfig, sessions_path: str, out: Path, workers: int,
-                        todo: Sequence[tuple[str, bool]]) -> Iterator[SessionResult]:
+def _results_in_workers(
+    config: EvalConfig, sessions_path: str, out: Path, workers: int, todo: Sequence[tuple[str, bool]]
+) -> Iterator[SessionResult]:
     pool = futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker, initargs=(config, sessions_path, str(out)),
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(config, sessions_path, str(out)),
     )
     try:
         pending = [pool.submit(_work, sid, shots) for sid, shots in todo]
@@ -297,8 +327,15 @@ class _Progress:
         for r in done:
             self._sessions.setdefault(r.session_id, []).append(r.exact)
         self.total_sessions = total_sessions
-        self.bar = tqdm(total=total_steps, initial=len(done), unit="step", file=sys.stderr,
-                        disable=not enabled, dynamic_ncols=True, desc="eval")
+        self.bar = tqdm(
+            total=total_steps,
+            initial=len(done),
+            unit="step",
+            file=sys.stderr,
+            disable=not enabled,
+            dynamic_ncols=True,
+            desc="eval",
+        )
         self._postfix()
 
     def _postfix(self) -> None:
@@ -324,6 +361,48 @@ def _purchase_names(sessions: Sequence[Session]) -> frozenset[str]:
     return frozenset(names)
 
 
+def _manifest(config: EvalConfig, sessions_path: str) -> dict[str, Any]:
+    """What a resume must match: the agent, the sessions file's bytes, the seed and the protocol."""
+    return {
+        "agent": config.agent,
+        "sessions_file": os.path.abspath(sessions_path),
+        "sessions_sha256": _sha256(sessions_path),
+        "seed": config.seed,
+        "include_first": config.include_first,
+    }
+
+
+def _worker_count(config: EvalConfig, todo: Sequence[tuple[str, bool]]) -> int:
+    workers = min(config.workers, max(len(todo), 1))
+    if config.visual and workers > 1:
+        print(
+            "webmimic eval: --headed/--pause-on-mismatch/--trace use one browser: running with --workers 1.",
+            file=sys.stderr,
+        )
+        return 1
+    return workers
+
+
+def _save(
+    results: Iterable[SessionResult],
+    writer: StepsWriter,
+    progress: _Progress,
+    on_result: Callable[[SessionResult], None] | None,
+) -> list[dict[str, str]]:
+    """Save each finished session at once; return the sessions that failed, with why."""
+    failures: list[dict[str, str]] = []
+    for result in results:
+        if result.error is not None:
+            failures.append({"session_id": result.session_id, "error": result.error})
+            progress.bar.write(f"webmimic eval: session {result.session_id!r} failed: {result.error}", file=sys.stderr)
+            continue
+        writer.write(result.records, result.shots)
+        progress.update(result)
+        if on_result is not None:
+            on_result(result)
+    return failures
+
+
 def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] | None = None) -> dict[str, Any]:
     """Run (or resume) an eval; write steps.jsonl, metrics.json and the report; return the metrics.
 
@@ -336,64 +415,57 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
     all_sessions = sorted(read_sessions(sessions_path), key=lambda s: s.id)
     selected = all_sessions[: config.limit] if config.limit else all_sessions
     out = Path(config.out) if config.out else default_out_dir(config.agent, sessions_path)
-    manifest = {"agent": config.agent, "sessions_file": os.path.abspath(sessions_path),
-                "sessions_sha256": _sha256(sessions_path), "seed": config.seed, "include_first": config.include_first}
+    manifest = _manifest(config, sessions_path)
     try:
         make_agent(config.agent, seed=config.seed)  # a bad spec fails here, before any browser starts
     except ValueError as err:
         raise EvalRunError(str(err)) from err
     kept = _prepare_dir(out, manifest, config.resume, all_sessions)
-    done = {r.session_id for r in kept}
-    wanted = {s.id for s in selected}
-    todo = [(s.id, i < config.screenshots) for i, s in enumerate(selected)
-            if s.id not in done and _checked_steps(s, config.include_first)]
-    workers = min(config.workers, max(len(todo), 1))
-    if config.visual and workers > 1:
-        print("webmimic eval: --headed/--pause-on-mismatch/--trace use one browser: running with --workers 1.",
-              file=sys.stderr)
-        workers = 1
+    done, wanted = {r.session_id for r in kept}, {s.id for s in selected}
+    checked = {s.id: len(_checked_steps(s, config.include_first)) for s in selected}
+    todo = [(s.id, i < config.screenshots) for i, s in enumerate(selected) if s.id not in done and checked[s.id]]
+    workers = _worker_count(config, todo)
     previous = [r for r in kept if r.session_id in wanted]
-    total = sum(len(_checked_steps(s, config.include_first)) for s in selected)
-    counted = sum(1 for s in selected if _checked_steps(s, config.include_first))
-    progress = _Progress(config.progress, total, counted, previous)
-    failures: list[dict[str, str]] = []
+    progress = _Progress(config.progress, sum(checked.values()), sum(map(bool, checked.values())), previous)
     writer = StepsWriter(out)
     try:
-        results = (_results_in_process(config, selected, out, todo) if workers == 1
-                   else _results_in_workers(config, sessions_path, out, workers, todo))
-        for result in results:
-            if result.error is not None:
-                failures.append({"session_id": result.session_id, "error": result.error})
-                progress.bar.write(f"webmimic eval: session {result.session_id!r} failed: {result.error}",
-                                   file=sys.stderr)
-                continue
-            writer.write(result.records, result.shots)
-            progress.update(result)
-            if on_result is not None:
-                on_result(result)
+        results = (
+            _results_in_process(config, selected, out, todo)
+            if workers == 1
+            else _results_in_workers(config, sessions_path, out, workers, todo)
+        )
+        failures = _save(results, writer, progress, on_result)
     finally:
         writer.close()
         progress.close()
     return _finish(out, config, manifest, selected, failures, time.perf_counter() - started)
 
 
-def _finish(out: Path, config: EvalConfig, manifest: Mapping[str, Any], selected: Sequence[Session],
-            failures: list[dict[str, str]], wall: float) -> dict[str, Any]:
+def _finish(
+    out: Path,
+    config: EvalConfig,
+    manifest: Mapping[str, Any],
+    selected: Sequence[Session],
+    failures: list[dict[str, str]],
+    wall: float,
+) -> dict[str, Any]:
     wanted = {s.id for s in selected}
     records = [r for r in read_steps(out / STEPS_FILE).records if r.session_id in wanted]
     metrics = compute_metrics(records, purchase_names=_purchase_names(selected))
-    metrics.update({
-        "failed_sessions": failures,
-        "agent": config.agent,
-        "sessions_file": manifest["sessions_file"],
-        "sessions_sha256": manifest["sessions_sha256"],
-        "limit": config.limit,
-        "versions": _versions(),
-        "seed": config.seed,
-        "include_first": config.include_first,
-        "wall_seconds": round(wall, 3),
-        "config": {k: v for k, v in asdict(config).items() if k != "progress"},
-    })
+    metrics.update(
+        {
+            "failed_sessions": failures,
+            "agent": config.agent,
+            "sessions_file": manifest["sessions_file"],
+            "sessions_sha256": manifest["sessions_sha256"],
+            "limit": config.limit,
+            "versions": _versions(),
+            "seed": config.seed,
+            "include_first": config.include_first,
+            "wall_seconds": round(wall, 3),
+            "config": {k: v for k, v in asdict(config).items() if k != "progress"},
+        }
+    )
     write_metrics(out, metrics)
     from webmimic.evaluation.report import write_report
 
