@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from webmimic.core.actions import parse_action
-
+import dataclasses
 import os
 
 import pytest
 
+from webmimic.core.actions import parse_action
 from webmimic.core.errors import BrowserClosedError, WebmimicError
-from webmimic.simulator import Browser, BrowserConfig, shared_playwright
-from webmimic.simulator import processes
+from webmimic.simulator import Browser, BrowserConfig, processes, shared_playwright
 from webmimic.simulator.driver import driver_users
 
 
@@ -52,12 +51,68 @@ def test_close_is_idempotent_and_leaves_no_chromium(playwright):
     assert browser.closed and tab.closed
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_a_fork_not_yet_exec_d_is_not_taken_for_the_launched_process():
+    # Chromium starts its helpers by fork and exec; until the exec, the child shows its parent's
+    # command line, marker included. Browser.pid was now and then such a child (the network
+    # service, a moment later), which has no descendants: the close test above then failed.
+    import subprocess
+    import sys
+    import uuid
+
+    marker = f"--webmimic-test={uuid.uuid4().hex}"
+    code = (
+        "import os, sys\n"
+        "child = os.fork()\n"
+        "if child:\n"
+        "    print(child, flush=True)\n"
+        "    sys.stdin.read()\n"
+        "    os.waitpid(child, 0)\n"
+        "else:\n"
+        "    sys.stdin.read()\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, marker], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        child = int(proc.stdout.readline())
+        assert processes._cmdline(child) == processes._cmdline(proc.pid)  # the fork shows the marker too
+        assert processes.find_marked_pids(marker) == [proc.pid]
+    finally:
+        proc.stdin.close()  # both read end-of-file and exit
+        proc.wait()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_close_ends_a_process_reparented_away_from_the_tree(playwright, chromium_path, tmp_path):
+    # Chromium's zygotes outlive the browser process and are reparented to init: they leave
+    # the process tree that close() used to wait for, not the session Playwright started
+    # Chromium in. Here the launcher leaves such an orphan behind before it starts Chromium.
+    import signal
+
+    orphan_pid = tmp_path / "orphan.pid"
+    launcher = tmp_path / "chromium"
+    orphan_of = 'sleep 300 </dev/null >/dev/null 2>&1 & echo $! > "$0"'  # off Playwright's stdio pipes
+    launcher.write_text(f"#!/bin/sh\nsh -c '{orphan_of}' '{orphan_pid}'\n'{chromium_path}' \"$@\"\n")
+    launcher.chmod(0o755)
+    browser = Browser(BrowserConfig(executable_path=str(launcher))).start()
+    orphan = int(orphan_pid.read_text())
+    try:
+        assert processes.alive(orphan)
+        assert orphan not in processes.descendants(browser._root_pid)
+        browser.new_tab().set_content("<p>x</p>")
+        browser.close()
+        assert not processes.alive(orphan)
+    finally:
+        browser.close()
+        if processes.alive(orphan):
+            os.kill(orphan, signal.SIGKILL)
+
+
 def test_exception_inside_with_still_closes(playwright):
-    with pytest.raises(RuntimeError):
-        with Browser() as browser:
-            pid = browser.pid
-            browser.new_tab().set_content("<p>x</p>")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), Browser() as browser:
+        pid = browser.pid
+        browser.new_tab().set_content("<p>x</p>")
+        raise RuntimeError("boom")
     assert pid is not None and not processes.alive(pid)
 
 
@@ -95,10 +150,12 @@ def test_tabs_are_isolated_contexts(wm_browser, pages_url):
 
 def test_offline_tab_blocks_network(wm_browser, pages_url):
     with wm_browser.new_tab(offline=True) as tab:
-        obs = tab.set_content('<img alt="remote" src="%s/nothing.png"><a href="%s/page2.html">Next</a>' % (pages_url, pages_url))
+        obs = tab.set_content(
+            f'<img alt="remote" src="{pages_url}/nothing.png"><a href="{pages_url}/page2.html">Next</a>'
+        )
         assert obs.names == ("next",)
         assert tab.page.evaluate("document.images[0].naturalWidth") == 0
-        with pytest.raises(Exception):
+        with pytest.raises(WebmimicError, match="Could not load"):
             tab.goto(f"{pages_url}/page2.html")
 
 
@@ -143,8 +200,13 @@ def test_set_content_at_url_and_screenshot(wm_tab):
 def test_config_is_frozen_with_defaults():
     config = BrowserConfig()
     assert (config.headless, config.slow_mo_ms, config.timeout_ms, config.viewport, config.executable_path) == (
-        True, 0, 5000, (1280, 800), None)
-    with pytest.raises(Exception):
+        True,
+        0,
+        5000,
+        (1280, 800),
+        None,
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
         config.headless = False  # type: ignore[misc]
 
 

@@ -8,6 +8,7 @@ seconds a new Chromium costs. Every Browser in a thread shares that thread's Pla
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 import os
@@ -19,7 +20,8 @@ from typing import Any
 import uuid
 
 from playwright.sync_api import Browser as PWBrowser
-from playwright.sync_api import BrowserContext, Error as PWError, Locator, Page, Route
+from playwright.sync_api import BrowserContext, Locator, Page, Route
+from playwright.sync_api import Error as PWError
 from playwright.sync_api import TimeoutError as PWTimeout
 
 from webmimic.core.actions import Action
@@ -31,9 +33,9 @@ from webmimic.core.errors import (
     WebmimicError,
 )
 from webmimic.simulator import overlay, processes
+from webmimic.simulator.capture import Capture, CaptureEvent
 from webmimic.simulator.chromium import LAUNCH_ARGS, find_chromium, has_display
 from webmimic.simulator.driver import PlaywrightLease, shared_playwright
-from webmimic.simulator.capture import Capture, CaptureEvent
 from webmimic.simulator.execute import css_for, perform, resolve
 from webmimic.simulator.observation import Observation, observe_page, settle
 
@@ -63,6 +65,7 @@ class Browser:
         self._marker = f"--webmimic-browser={uuid.uuid4().hex}"
         self._pid: int | None = None  # Chromium's main process
         self._root_pid: int | None = None  # what the driver launched (maybe a wrapper script)
+        self._processes: processes.ProcessSet | None = None  # every process of it, from launch on
         self._thread = threading.get_ident()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -79,7 +82,7 @@ class Browser:
         """Pid of Chromium's main process (Linux), None before start or where /proc is missing."""
         return self._pid
 
-    def start(self) -> "Browser":
+    def start(self) -> Browser:
         """Launch Chromium (no-op when already started)."""
         self._check_usable()
         if self._browser is not None:
@@ -113,6 +116,8 @@ class Browser:
         marked = processes.find_marked_pids(self._marker)
         self._root_pid = marked[0] if marked else None
         self._pid = marked[-1] if marked else None
+        if self._root_pid is not None:
+            self._processes = processes.ProcessSet(self._root_pid)
         return self
 
     def close(self) -> None:
@@ -120,9 +125,11 @@ class Browser:
         if self._closed:
             return
         self._closed = True
-        tree = []
-        if self._root_pid is not None:
-            tree = [self._root_pid, *processes.descendants(self._root_pid)]
+        # Every process of this Chromium, each held by a pidfd: the launched process, its
+        # descendants and the rest of its session, where a process reparented away stays.
+        family, self._processes = self._processes, None
+        if family is not None:
+            family.refresh()
         try:
             for tab in list(self._tabs):
                 tab.close()
@@ -135,11 +142,10 @@ class Browser:
             if self._lease is not None:
                 self._lease.release()
                 self._lease = None
-            left = processes.wait_gone(tree, timeout_s=5.0)
-            processes.kill(left)
-            # A killed process can take seconds to finish exiting on a loaded machine (tearing
-            # down a large address space); wait_gone returns as soon as it has.
-            processes.wait_gone(left, timeout_s=10.0)
+            if family is not None:
+                # A killed process can take seconds to finish exiting on a loaded machine (tearing
+                # down a large address space); end() returns as soon as every one has.
+                family.end(grace_s=5.0, kill_s=10.0)
 
     def _kill_marked(self) -> None:
         for pid in processes.find_marked_pids(self._marker):
@@ -151,7 +157,7 @@ class Browser:
         if threading.get_ident() != self._thread:
             raise WebmimicError("A Browser must be used in the thread that created it (Playwright sync API).")
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         return self.start()
 
     def __exit__(
@@ -160,7 +166,7 @@ class Browser:
         self.close()
 
     # -- tabs ------------------------------------------------------------------------------
-    def new_tab(self, *, offline: bool = False) -> "Tab":
+    def new_tab(self, *, offline: bool = False) -> Tab:
         """A fresh, isolated context + page. ``offline`` aborts every network request."""
         self._check_usable()
         self.start()
@@ -175,7 +181,7 @@ class Browser:
         self._tabs.append(tab)
         return tab
 
-    def _forget(self, tab: "Tab") -> None:
+    def _forget(self, tab: Tab) -> None:
         if tab in self._tabs:
             self._tabs.remove(tab)
 
@@ -305,8 +311,7 @@ class Tab:
         try:
             if jpeg_quality is None:
                 return self.page.screenshot(full_page=full_page, timeout=self.timeout_ms)
-            return self.page.screenshot(full_page=full_page, type="jpeg", quality=jpeg_quality,
-                                        timeout=self.timeout_ms)
+            return self.page.screenshot(full_page=full_page, type="jpeg", quality=jpeg_quality, timeout=self.timeout_ms)
         except PWTimeout as err:
             raise ActionTimeoutError(f"Timed out after {self.timeout_ms:.0f} ms taking a screenshot.") from err
 
@@ -377,12 +382,10 @@ class Tab:
         self._closed = True
         self.browser._forget(self)
         if not self.browser.closed or self.browser._browser is not None:
-            try:
+            with contextlib.suppress(PWError):  # the browser may already be gone
                 self.context.close()
-            except PWError:
-                pass  # the browser is already gone
 
-    def __enter__(self) -> "Tab":
+    def __enter__(self) -> Tab:
         return self
 
     def __exit__(
