@@ -1,6 +1,12 @@
-"""webmimic: measure how exactly LLM agents imitate real shoppers, step by step, in a live browser."""
+"""webmimic: measure how exactly LLM agents imitate real shoppers, step by step, in a live browser.
+
+Importing it registers ``webmimic/Replay-v0`` and ``webmimic/Shop-v0`` with gymnasium (their
+entry points stay lazy: no browser is loaded until an env is made).
+"""
 
 from importlib.metadata import PackageNotFoundError, version
+
+import webmimic.envs  # noqa: F401 (imported for its registration of the envs)
 
 try:
     __version__ = version("webmimic")
@@ -8,6 +14,3 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0"
 
 __all__ = ["__version__"]
-
-# Registers webmimic/Replay-v0 and webmimic/Shop-v0 with gymnasium (entry points are lazy).
-import webmimic.envs  # noqa: E402,F401

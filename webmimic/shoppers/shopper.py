@@ -423,7 +423,7 @@ class Shopper:
             self.viewed.append(p.slug)
         opts = [n for n in names if n.startswith("product_options.")]
         qtys = [n for n in names if n.startswith("quantity.") and n != "quantity.1"]
-        related = [n for n in names if _RELATED.match(n) and _RELATED.match(n).group(1) not in self.viewed]  # type: ignore[union-attr]
+        related = [n for n in names if (m := _RELATED.match(n)) and m.group(1) not in self.viewed]
         affordable = p.price <= self.intent.budget * 1.1
         picked = self.options_picked.get(p.slug, 0)
         reader = self.traits.review_reader
@@ -458,7 +458,7 @@ class Shopper:
             return self._click("add_to_cart", "add_to_cart", **facts)
         if choice == "related":
             name = self.rng.choice(related[:4])
-            r = self.catalog.find(_RELATED.match(name).group(1))  # type: ignore[union-attr]
+            r = self.catalog.find(name.removeprefix("related_products.").removesuffix(".view_product"))
             return self._click(name, "view_related", title=r.title if r else "item")
         if choice == "category":
             return self._click(f"breadcrumbs.{p.category}", "category_nav", category=p.category_name)

@@ -10,8 +10,15 @@ Data generators and environments use the catalog directly::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from webmimic.sites.shop.catalog import Catalog, Category, Product, Review, generate_products
 from webmimic.sites.shop.search import PRICE_BUCKETS, RATING_FLOORS, SORTS, PriceBucket, SearchPage, SearchRequest
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from webmimic.sites.shop.state import ShopState
 
 __all__ = [
     "Catalog",
@@ -29,8 +36,8 @@ __all__ = [
 ]
 
 
-def create_app(*args, **kwargs):  # type: ignore[no-untyped-def]
+def create_app(catalog: Catalog | None = None, *, seed: int = 0, state: ShopState | None = None) -> Flask:
     """``webmimic.sites.shop.app.create_app``, imported lazily (Flask only when serving)."""
     from webmimic.sites.shop.app import create_app as _create
 
-    return _create(*args, **kwargs)
+    return _create(catalog, seed=seed, state=state)
