@@ -51,7 +51,7 @@ def test_bundled_sessions_replay_identically_twice_with_the_oracle_at_one(bundle
 def _make_env():
     from webmimic.envs.replay_env import ReplayEnv
 
-    return ReplayEnv(timings=False)
+    return ReplayEnv()
 
 
 def test_async_vector_env_runs_envs_in_subprocesses():

@@ -45,7 +45,7 @@ def run_episode(env, agent, session_id, **reset_options):
 
 
 def test_check_env_passes(sessions, wm_browser):
-    with ReplayEnv(sessions, browser=wm_browser, timings=False) as env:
+    with ReplayEnv(sessions, browser=wm_browser) as env:
         check_env(env, skip_render_check=True)
 
 
