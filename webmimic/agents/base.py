@@ -35,7 +35,7 @@ class Agent(abc.ABC):
 
 
 def make_agent(spec: str, *, seed: int = 0) -> Agent:
-    """An agent from its spec: ``oracle``, ``random``, ``heuristic``.
+    """An agent from its spec: ``oracle``, ``random``, ``heuristic``, or ``module:attr`` (your own).
 
     ``hf:PATH``, ``openai:MODEL@URL`` and ``bundled`` are recognised but not available in this
     version: they raise ValueError instead of silently falling back to another agent.
@@ -55,4 +55,8 @@ def make_agent(spec: str, *, seed: int = 0) -> Agent:
         return baselines.RandomAgent(seed=seed)
     if spec == "heuristic":
         return baselines.HeuristicAgent()
-    raise ValueError(f"Unknown agent spec {spec!r}; expected one of {', '.join(AGENT_SPECS)}.")
+    if ":" in spec:
+        from webmimic.agents.custom import load_custom_agent
+
+        return load_custom_agent(spec, seed=seed)
+    raise ValueError(f"Unknown agent spec {spec!r}; expected one of {', '.join(AGENT_SPECS)}, or module:attr.")
