@@ -70,6 +70,10 @@ def test_reset_can_start_after_k_human_actions(env, sessions):
     assert obs["url"] == sessions[0].steps[2].url
     assert obs["page"] == sessions[0].steps[2].page
     assert env.expected_action() == sessions[0].steps[2].action
+    # the agent sees every page the human saw before, with what they did there
+    assert [e["page"] for e in obs["history"]] == [s.page for s in sessions[0].steps[:2]]
+    assert [e["url"] for e in obs["history"]] == [s.url for s in sessions[0].steps[:2]]
+    assert [e["action"] for e in obs["history"]] == [s.action.to_json() for s in sessions[0].steps[:2]]
 
 
 def test_bad_reset_options_are_clear_errors(env):

@@ -31,14 +31,18 @@ Info = dict[str, Any]
 StepResult = tuple[Obs, SupportsFloat, bool, bool, Info]
 
 
-def history_entry(action: Action, rationale: str | None, url: str) -> dict[str, str]:
-    """One past step as the agent sees it: the action JSON, its rationale, the page's URL."""
-    return {"action": action.to_json(), "rationale": rationale or "", "url": url}
+def history_entry(action: Action, rationale: str | None, url: str, page: str) -> dict[str, str]:
+    """One past step as the agent sees it: the page it was taken on (its URL and simplified HTML),
+    the action JSON and its rationale. The pages let an agent see every page the human saw, also
+    after ``reset(options={"step": k})``."""
+    return {"action": action.to_json(), "rationale": rationale or "", "url": url, "page": page}
 
 
 def page_spaces() -> dict[str, spaces.Space[Any]]:
     """page: simplified HTML; url; history: the actions so far; persona: free text."""
-    entry = spaces.Dict({"action": AnyText(4096), "rationale": AnyText(65536), "url": AnyText(8192)})
+    entry = spaces.Dict(
+        {"action": AnyText(4096), "rationale": AnyText(65536), "url": AnyText(8192), "page": AnyText(MAX_PAGE_CHARS)}
+    )
     return {
         "page": AnyText(MAX_PAGE_CHARS),
         "url": AnyText(8192),
@@ -89,13 +93,16 @@ class BrowserEnv(gym.Env[Obs, Any]):
         """Parse an agent's output the way ``step`` does (``step`` accepts the result as is)."""
         return AgentOutput.parse(output)
 
-    def _act(self, action: Action, info: Info) -> bool:
-        """Carry out ``action`` on the tab; an action the page refuses goes into ``info["error"]``."""
+    def _act(self, action: Action, rationale: str | None, info: Info) -> bool:
+        """Carry out ``action`` on the tab and add it to the history with the page it was taken on;
+        an action the page refuses goes into ``info["error"]`` instead."""
+        page, url = self._page(), self._url()
         try:
             self._obs = self._runtime.tab.act(action)
         except ActionError as err:
             info["error"] = f"{type(err).__name__}: {err}"
             return False
+        self._history.append(history_entry(action, rationale, url, page))
         return True
 
     # -- observations ---------------------------------------------------------------------
@@ -113,9 +120,12 @@ class BrowserEnv(gym.Env[Obs, Any]):
     def _persona(self) -> str:
         return ""
 
+    def _page(self) -> str:
+        return self._obs.html if self._obs is not None else ""
+
     def _observation(self) -> Obs:
         return {
-            "page": self._obs.html if self._obs is not None else "",
+            "page": self._page(),
             "url": self._url(),
             "history": tuple(dict(entry) for entry in self._history),
             "persona": self._persona(),

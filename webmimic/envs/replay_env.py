@@ -187,8 +187,8 @@ class ReplayEnv(BrowserEnv):
             info["human_action"] = info["match"] = None
         self._agent_steps += 1
         purchase_path = path_of(self._obs.url) if self._obs else ""
-        if agent_action is not None and self._act(agent_action, info):
-            self._history.append(history_entry(agent_action, output.rationale, self._url()))
+        if agent_action is not None:
+            self._act(agent_action, output.rationale, info)
         outcome = self._outcome_of(agent_action)
         limit = self.max_steps or 2 * len(session.steps) + 10
         truncated = outcome is None and self._agent_steps >= limit
@@ -234,6 +234,7 @@ class ReplayEnv(BrowserEnv):
         """Execute the human's action at the current step and move on (teacher forcing)."""
         session, t = self.session, self._t
         step = session.steps[t]
+        self._history.append(history_entry(step.action, step.rationale, step.url, self._page()))
         if session.site == "snapshot":
             if t + 1 < len(session.steps):
                 self._obs = self._show_snapshot(t + 1)
@@ -246,7 +247,6 @@ class ReplayEnv(BrowserEnv):
                     f"on the live site ({err}). The site no longer matches the recording: re-record or "
                     "regenerate the session for this version of the site."
                 ) from err
-        self._history.append(history_entry(step.action, step.rationale, step.url))
         self._t = t + 1
         if self._t < len(session.steps):
             self._check_recording(self._obs, self._t)

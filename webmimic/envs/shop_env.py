@@ -14,7 +14,7 @@ from typing import Any
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
-from webmimic.envs.base import BrowserEnv, Info, Obs, StepResult, history_entry, page_spaces
+from webmimic.envs.base import BrowserEnv, Info, Obs, StepResult, page_spaces
 from webmimic.envs.spaces import AnyText
 from webmimic.simulator import Browser, BrowserConfig
 from webmimic.sites.shop.catalog import Catalog
@@ -79,13 +79,11 @@ class ShopEnv(BrowserEnv):
         if agent_action.type == "terminate":
             info["outcome"] = "terminate"
             return self._observation(), 0.0, True, False, info
-        url = self._url()
         buys = agent_action.type == "click" and site.is_purchase(agent_action.name)
         if buys:
             self._orders_before = len(self._shop_state()["orders"])
-        if not self._act(agent_action, info):
+        if not self._act(agent_action, output.rationale, info):
             return self._observation(), 0.0, False, False, info
-        self._history.append(history_entry(agent_action, output.rationale, url))
         if self.timings:
             info["step_ms"] = (time.perf_counter() - started) * 1000
         if buys:
