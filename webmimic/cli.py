@@ -148,7 +148,9 @@ def _record_args(p: argparse.ArgumentParser) -> None:
 
 
 def _eval_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--agent", required=True, metavar="SPEC", help="oracle, random, heuristic, or module:attr (your own agent)")
+    p.add_argument(
+        "--agent", required=True, metavar="SPEC", help="oracle, random, heuristic, or module:attr (your own agent)"
+    )
     p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled test split)")
     p.add_argument("--out", default=None, metavar="DIR", help="run directory (default: runs/<agent>-<sessions stem>)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="browser worker processes in parallel")
