@@ -31,7 +31,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
-from webmimic.core.errors import WebmimicError
+from webmimic.core.errors import PromptTooLongError
 
 __all__ = [
     "Message",
@@ -61,10 +61,6 @@ ANSWER_WITH_RATIONALE = (
     'Answer with one JSON object, the reason first: {"rationale": "why the person does this", "action": {...}}.'
 )
 ANSWER_ACTION_ONLY = "Answer with the action's JSON object only."
-
-
-class PromptTooLongError(WebmimicError):
-    """The current page's named elements alone exceed the model's token budget."""
 
 
 @dataclass(frozen=True)

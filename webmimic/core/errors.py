@@ -13,8 +13,9 @@ One tree; every layer raises from it, and nothing here needs a browser::
     ├── SiteError                  an unknown site, or a site that failed to start
     ├── ReplayDivergenceError      a live replay no longer matches its recording
     ├── DataFormatError            a bad data file (sessions, OPeRA rows): names file, line, field
-    └── EvalRunError               a run directory that cannot be used as asked (not empty,
-                                   a resume that does not match, a damaged steps file)
+    ├── EvalRunError               a run directory that cannot be used as asked (not empty,
+    │                              a resume that does not match, a damaged steps file)
+    └── PromptTooLongError         a page whose named elements alone exceed a model's token budget
 
 Calling ``step`` before ``reset`` is gymnasium's own ``gymnasium.error.ResetNeeded``.
 """
@@ -37,6 +38,7 @@ __all__ = [
     "ReplayDivergenceError",
     "DataFormatError",
     "EvalRunError",
+    "PromptTooLongError",
     "closest_names",
 ]
 
@@ -111,6 +113,10 @@ class DataFormatError(WebmimicError, ValueError):
 
 class EvalRunError(WebmimicError):
     """The run directory cannot be used as asked (not empty, a resume that doesn't match, damaged)."""
+
+
+class PromptTooLongError(WebmimicError):
+    """The current page's named elements alone exceed the model's token budget."""
 
 
 def closest_names(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
