@@ -16,8 +16,8 @@ import gymnasium as gym
 __all__ = ["Agent", "make_agent", "AGENT_SPECS"]
 
 AGENT_SPECS = ("oracle", "random", "heuristic")
-# LLM agents (a local Hugging Face model, an OpenAI-compatible server, the bundled model) come later.
-LLM_SPEC_PREFIXES = ("hf:", "openai:")
+# LLM agents not in this version yet: an OpenAI-compatible server, the bundled fine-tuned model.
+LLM_SPEC_PREFIXES = ("openai:",)
 LLM_SPECS = ("bundled",)
 
 
@@ -35,10 +35,11 @@ class Agent(abc.ABC):
 
 
 def make_agent(spec: str, *, seed: int = 0) -> Agent:
-    """An agent from its spec: ``oracle``, ``random``, ``heuristic``, or ``module:attr`` (your own).
+    """An agent from its spec: ``oracle``, ``random``, ``heuristic``, ``hf:PATH`` (a local
+    transformers model) or ``module:attr`` (your own).
 
-    ``hf:PATH``, ``openai:MODEL@URL`` and ``bundled`` are recognised but not available in this
-    version: they raise ValueError instead of silently falling back to another agent.
+    ``openai:MODEL@URL`` and ``bundled`` are recognised but not available in this version: they
+    raise ValueError instead of silently falling back to another agent.
     """
     from webmimic.agents import baselines
 
@@ -46,7 +47,7 @@ def make_agent(spec: str, *, seed: int = 0) -> Agent:
     if spec in LLM_SPECS or spec.startswith(LLM_SPEC_PREFIXES):
         raise ValueError(
             f"Agent spec {spec!r} names an LLM agent, which is not available in this version of webmimic; "
-            f"use one of {', '.join(AGENT_SPECS)}."
+            f"use one of {', '.join(AGENT_SPECS)}, hf:PATH or module:attr."
         )
 
     if spec == "oracle":
@@ -55,6 +56,10 @@ def make_agent(spec: str, *, seed: int = 0) -> Agent:
         return baselines.RandomAgent(seed=seed)
     if spec == "heuristic":
         return baselines.HeuristicAgent()
+    if spec.startswith("hf:"):
+        from webmimic.agents.hf import GenerationSettings, HFAgent
+
+        return HFAgent(spec.removeprefix("hf:"), GenerationSettings(seed=seed))
     if ":" in spec:
         from webmimic.agents.custom import load_custom_agent
 

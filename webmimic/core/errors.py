@@ -15,7 +15,8 @@ One tree; every layer raises from it, and nothing here needs a browser::
     ├── DataFormatError            a bad data file (sessions, OPeRA rows): names file, line, field
     ├── EvalRunError               a run directory that cannot be used as asked (not empty,
     │                              a resume that does not match, a damaged steps file)
-    └── PromptTooLongError         a page whose named elements alone exceed a model's token budget
+    ├── PromptTooLongError         a page whose named elements alone exceed a model's token budget
+    └── ModelFolderError           a model folder that cannot be loaded safely: names the file and the fix
 
 Calling ``step`` before ``reset`` is gymnasium's own ``gymnasium.error.ResetNeeded``.
 """
@@ -39,6 +40,7 @@ __all__ = [
     "DataFormatError",
     "EvalRunError",
     "PromptTooLongError",
+    "ModelFolderError",
     "closest_names",
 ]
 
@@ -117,6 +119,11 @@ class EvalRunError(WebmimicError):
 
 class PromptTooLongError(WebmimicError):
     """The current page's named elements alone exceed the model's token budget."""
+
+
+class ModelFolderError(WebmimicError, ValueError):
+    """A local model folder is missing, incomplete (weights, tokenizer, chat template) or unsafe
+    (pickle weights); the message names the file and what would fix it."""
 
 
 def closest_names(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:

@@ -1,0 +1,100 @@
+"""``hf:PATH`` agents on a tiny model built here: folder checks, a live step, cache reuse, sampling."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tiny_model import build_tiny_model
+from webmimic.agents import make_agent
+from webmimic.agents.hf import GenerationSettings, HFAgent, check_model_folder
+from webmimic.core.errors import ModelFolderError
+from webmimic.envs.replay_env import ReplayEnv
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+def broken_copy(tiny, tmp_path, remove=(), add=()):
+    folder = tmp_path / "model"
+    shutil.copytree(tiny, folder)
+    for name in remove:
+        (folder / name).unlink()
+    for name, data in add:
+        (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("remove", "add", "message"),
+    [
+        (
+            ["model.safetensors"],
+            [("pytorch_model.bin", b"\x80\x04")],
+            r"pytorch_model\.bin: pickle weights are refused",
+        ),
+        (["model.safetensors"], [], r"no \*\.safetensors weights"),
+        (["tokenizer.json", "tokenizer_config.json"], [], r"tokenizer\.json: missing"),
+        (["chat_template.jinja"], [], r"chat_template\.jinja: missing"),
+        (["config.json"], [], r"config\.json: missing"),
+    ],
+)
+def test_unsafe_or_incomplete_folders_are_refused_naming_the_file(tiny, tmp_path, remove, add, message):
+    folder = broken_copy(tiny, tmp_path, remove, add)
+    with pytest.raises(ModelFolderError, match=message):
+        check_model_folder(folder)
+    with pytest.raises(ValueError, match=message):  # so eval reports it as a bad agent spec
+        make_agent(f"hf:{folder}")
+
+
+def test_a_tiny_model_plays_replay_steps_without_crashing(tiny, wm_browser):
+    agent = make_agent(f"hf:{tiny}")
+    assert isinstance(agent, HFAgent)
+    with ReplayEnv(browser=wm_browser) as env:
+        obs, info = env.reset(seed=1, options={"step": 1})
+        agent.reset(env, info)
+        for _ in range(2):
+            raw = agent.act(obs)
+            obs, reward, terminated, _, info = env.step(raw)
+            assert isinstance(raw, str) and info["raw_output"] == raw  # random weights: nonsense, not a crash
+            assert reward in (0.0, 1.0) and (info["agent_action"] is None) == (info["error"] is not None)
+
+
+def observations(wm_browser, steps=3):
+    with ReplayEnv(browser=wm_browser) as env:
+        obs, _ = env.reset(seed=2)
+        seen = [obs]
+        for _ in range(steps - 1):
+            obs, *_ = env.step(env.expected_action())
+            seen.append(obs)
+    return seen
+
+
+def test_cache_reuse_gives_the_same_outputs(tiny, wm_browser):
+    seen = observations(wm_browser)
+    settings = GenerationSettings(max_new_tokens=12, context_tokens=8192)
+    reused = HFAgent(tiny, settings)
+    fresh = HFAgent(tiny, GenerationSettings(max_new_tokens=12, context_tokens=8192, reuse_cache=False))
+    outputs = [reused.act(o) for o in seen]
+    assert outputs == [fresh.act(o) for o in seen]
+    assert reused._cache is not None and reused._cache.get_seq_length() > 0
+
+
+def test_sampling_is_seeded_and_greedy_is_deterministic(tiny, wm_browser):
+    obs = observations(wm_browser, steps=1)[0]
+    greedy = [HFAgent(tiny, GenerationSettings(max_new_tokens=8, context_tokens=8192)).act(obs) for _ in range(2)]
+    assert greedy[0] == greedy[1]
+    sampled = GenerationSettings(max_new_tokens=8, context_tokens=8192, temperature=1.0, seed=5)
+    assert HFAgent(tiny, sampled).act(obs) == HFAgent(tiny, sampled).act(obs)
+
+
+def test_a_long_session_is_truncated_to_the_context(tiny, wm_browser):
+    seen = observations(wm_browser, steps=4)
+    agent = HFAgent(tiny, GenerationSettings(max_new_tokens=8, context_tokens=6000))
+    agent.act(seen[-1])
+    assert len(agent._cached_ids) <= 6000 - 8
+    assert json.loads(seen[-1]["history"][0]["action"])  # the history it was given is intact

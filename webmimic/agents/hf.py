@@ -1,0 +1,157 @@
+"""``hf:PATH``: a transformers causal LM from a local folder, as a shopper in the live browser.
+
+The folder is checked before anything is loaded: weights must be safetensors (pickle weights are
+refused: loading them can run code), and the tokenizer and its chat template must be there. It
+loads with ``use_safetensors=True``, never ``trust_remote_code``, and only from local files.
+
+Each step builds the paper's prompt (``webmimic.agents.prompt``), fits it into the model's
+context minus the answer's tokens, and generates (greedy by default, deterministic). The steps
+of a session share a growing prefix, so the KV cache is kept from step to step: the tokens the
+new prompt shares with the last one are not computed again. The cache is cropped back to that
+shared prefix, since the new prompt carries the human's action, not the model's.
+
+torch and transformers are imported here only: nothing else in webmimic needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from webmimic.agents.base import Agent
+from webmimic.agents.prompt import Message, build_messages, fit_messages
+from webmimic.core.errors import ModelFolderError
+
+__all__ = ["GenerationSettings", "HFAgent", "check_model_folder"]
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+SAVE_SAFELY = "load it once in Python and save it with model.save_pretrained(folder, safe_serialization=True)"
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How the agent generates. ``context_tokens`` None: the model's own maximum length."""
+
+    max_new_tokens: int = 256
+    temperature: float = 0.0  # 0: greedy
+    top_p: float = 1.0
+    seed: int = 0
+    context_tokens: int | None = None
+    rationales: bool = True
+    reuse_cache: bool = True
+
+
+def check_model_folder(path: str | Path) -> Path:
+    """The folder, if it holds a safely loadable model; ModelFolderError naming the file and the fix."""
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise ModelFolderError(f"{folder}: no such folder. hf:PATH takes a local folder written by save_pretrained.")
+    if not (folder / "config.json").is_file():
+        raise ModelFolderError(f"{folder / 'config.json'}: missing; the folder is not a saved transformers model.")
+    safetensors = sorted(folder.glob("*.safetensors"))
+    pickles = sorted(p for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if not safetensors and pickles:
+        raise ModelFolderError(f"{pickles[0]}: pickle weights are refused (loading them can run code); {SAVE_SAFELY}.")
+    if not safetensors:
+        raise ModelFolderError(f"{folder}: no *.safetensors weights; {SAVE_SAFELY}.")
+    config = folder / "tokenizer_config.json"
+    if not (folder / "tokenizer.json").is_file() and not config.is_file():
+        raise ModelFolderError(
+            f"{folder / 'tokenizer.json'}: missing (and no tokenizer_config.json); save the tokenizer in the "
+            "folder too: tokenizer.save_pretrained(folder)."
+        )
+    if not (folder / "chat_template.jinja").is_file() and "chat_template" not in _json(config):
+        raise ModelFolderError(
+            f"{folder / 'chat_template.jinja'}: missing, and {config.name} has no chat_template; set "
+            "tokenizer.chat_template to the model's chat template and save the tokenizer again."
+        )
+    return folder
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@functools.lru_cache(maxsize=2)
+def _load(folder: Path) -> tuple[Any, Any]:
+    """(tokenizer, model), once per process and folder: an eval makes an agent per session."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    model = AutoModelForCausalLM.from_pretrained(
+        folder, local_files_only=True, trust_remote_code=False, use_safetensors=True
+    )
+    model.eval()
+    return tokenizer, model
+
+
+class HFAgent(Agent):
+    """A local causal LM playing the shopper; returns the model's raw text for the env to parse."""
+
+    def __init__(self, path: str | Path, settings: GenerationSettings | None = None) -> None:
+        self.folder = check_model_folder(path)
+        self.settings = settings or GenerationSettings()
+        self.name = f"hf:{self.folder}"
+        self.tokenizer, self.model = _load(self.folder)
+        context = self.settings.context_tokens or int(getattr(self.model.config, "max_position_embeddings", 4096))
+        self.budget = context - self.settings.max_new_tokens
+        self._cache: Any = None
+        self._cached_ids: list[int] = []
+        self._steps = 0
+
+    def reset(self, env: gym.Env[Any, Any], info: Mapping[str, Any]) -> None:
+        self._cache, self._cached_ids, self._steps = None, [], 0
+
+    def _ids(self, messages: list[Message] | tuple[Message, ...]) -> list[int]:
+        encoded = self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, return_dict=True)
+        return list(encoded["input_ids"])
+
+    def act(self, observation: Mapping[str, Any]) -> str:
+        messages = build_messages(observation, rationales=self.settings.rationales)
+        prompt = fit_messages(messages, self.budget, lambda m: len(self._ids(list(m))))
+        ids = self._ids(prompt.messages)
+        new = self._generate(ids)
+        self._steps += 1
+        return str(self.tokenizer.decode(new, skip_special_tokens=True))
+
+    def _generate(self, ids: list[int]) -> list[int]:
+        import torch
+
+        cache = self._reusable_cache(ids) if self.settings.reuse_cache else None
+        kwargs: dict[str, Any] = {"max_new_tokens": self.settings.max_new_tokens, "do_sample": False}
+        if self.settings.temperature > 0:
+            torch.manual_seed(self.settings.seed + self._steps)
+            kwargs.update(do_sample=True, temperature=self.settings.temperature, top_p=self.settings.top_p)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        with torch.no_grad():
+            output = self.model.generate(torch.tensor([ids]), cache=cache, pad_token_id=pad, **kwargs)
+        if self.settings.reuse_cache:
+            self._cache, self._cached_ids = cache, ids
+        return [int(t) for t in output[0, len(ids) :]]
+
+    def _reusable_cache(self, ids: list[int]) -> Any:
+        """The last step's cache cropped to the prefix it shares with ``ids`` (a fresh one if none)."""
+        from transformers import DynamicCache
+
+        shared = 0
+        for old, new in zip(self._cached_ids, ids, strict=False):
+            if old != new:
+                break
+            shared += 1
+        shared = min(shared, len(ids) - 1)  # at least one token is computed anew
+        if self._cache is None or shared <= 0:
+            return DynamicCache(config=self.model.config)
+        extra = self._cache.get_seq_length() - shared
+        if extra > 0:
+            self._cache.crop(-extra)
+        return self._cache
