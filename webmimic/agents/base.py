@@ -16,8 +16,7 @@ import gymnasium as gym
 __all__ = ["Agent", "make_agent", "AGENT_SPECS"]
 
 AGENT_SPECS = ("oracle", "random", "heuristic")
-# LLM agents not in this version yet: an OpenAI-compatible server, the bundled fine-tuned model.
-LLM_SPEC_PREFIXES = ("openai:",)
+# LLM agents not in this version yet: the bundled fine-tuned model.
 LLM_SPECS = ("bundled",)
 
 
@@ -36,15 +35,15 @@ class Agent(abc.ABC):
 
 def make_agent(spec: str, *, seed: int = 0) -> Agent:
     """An agent from its spec: ``oracle``, ``random``, ``heuristic``, ``hf:PATH`` (a local
-    transformers model) or ``module:attr`` (your own).
+    transformers model), ``openai:MODEL@URL`` (an OpenAI-compatible server) or ``module:attr``.
 
-    ``openai:MODEL@URL`` and ``bundled`` are recognised but not available in this version: they
-    raise ValueError instead of silently falling back to another agent.
+    ``bundled`` is recognised but not available in this version: it raises ValueError instead of
+    silently falling back to another agent.
     """
     from webmimic.agents import baselines
 
     spec = spec.strip()
-    if spec in LLM_SPECS or spec.startswith(LLM_SPEC_PREFIXES):
+    if spec in LLM_SPECS:
         raise ValueError(
             f"Agent spec {spec!r} names an LLM agent, which is not available in this version of webmimic; "
             f"use one of {', '.join(AGENT_SPECS)}, hf:PATH or module:attr."
@@ -60,6 +59,10 @@ def make_agent(spec: str, *, seed: int = 0) -> Agent:
         from webmimic.agents.hf import GenerationSettings, HFAgent
 
         return HFAgent(spec.removeprefix("hf:"), GenerationSettings(seed=seed))
+    if spec.startswith("openai:"):
+        from webmimic.agents.openai_chat import ChatSettings, OpenAIChatAgent, parse_spec
+
+        return OpenAIChatAgent(*parse_spec(spec), ChatSettings(seed=seed))
     if ":" in spec:
         from webmimic.agents.custom import load_custom_agent
 

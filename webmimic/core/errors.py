@@ -15,6 +15,7 @@ One tree; every layer raises from it, and nothing here needs a browser::
     ├── DataFormatError            a bad data file (sessions, OPeRA rows): names file, line, field
     ├── EvalRunError               a run directory that cannot be used as asked (not empty,
     │                              a resume that does not match, a damaged steps file)
+    ├── AgentBackendError          a model server that failed or stayed unreachable after retries
     ├── PromptTooLongError         a page whose named elements alone exceed a model's token budget
     └── ModelFolderError           a model folder that cannot be loaded safely: names the file and the fix
 
@@ -39,6 +40,7 @@ __all__ = [
     "ReplayDivergenceError",
     "DataFormatError",
     "EvalRunError",
+    "AgentBackendError",
     "PromptTooLongError",
     "ModelFolderError",
     "closest_names",
@@ -115,6 +117,10 @@ class DataFormatError(WebmimicError, ValueError):
 
 class EvalRunError(WebmimicError):
     """The run directory cannot be used as asked (not empty, a resume that doesn't match, damaged)."""
+
+
+class AgentBackendError(WebmimicError):
+    """An agent's model server answered with an error, or stayed unreachable after the retries."""
 
 
 class PromptTooLongError(WebmimicError):
