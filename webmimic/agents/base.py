@@ -15,7 +15,7 @@ import gymnasium as gym
 
 __all__ = ["Agent", "make_agent", "AGENT_SPECS"]
 
-AGENT_SPECS = ("oracle", "random", "heuristic")
+AGENT_SPECS = ("oracle", "random", "heuristic", "smollm2")
 # LLM agents not in this version yet: the bundled fine-tuned model.
 LLM_SPECS = ("bundled",)
 
@@ -34,8 +34,9 @@ class Agent(abc.ABC):
 
 
 def make_agent(spec: str, *, seed: int = 0) -> Agent:
-    """An agent from its spec: ``oracle``, ``random``, ``heuristic``, ``hf:PATH`` (a local
-    transformers model), ``openai:MODEL@URL`` (an OpenAI-compatible server) or ``module:attr``.
+    """An agent from its spec: ``oracle``, ``random``, ``heuristic``, ``smollm2`` (pretrained,
+    prompt-only), ``hf:PATH`` (a local transformers model), ``openai:MODEL@URL`` (an
+    OpenAI-compatible server) or ``module:attr`` (your own).
 
     ``bundled`` is recognised but not available in this version: it raises ValueError instead of
     silently falling back to another agent.
@@ -59,6 +60,11 @@ def make_agent(spec: str, *, seed: int = 0) -> Agent:
         from webmimic.agents.hf import GenerationSettings, HFAgent
 
         return HFAgent(spec.removeprefix("hf:"), GenerationSettings(seed=seed))
+    if spec == "smollm2":
+        from webmimic.agents.hf import GenerationSettings, HFAgent
+        from webmimic.agents.smollm2 import smollm2_folder
+
+        return HFAgent(smollm2_folder(), GenerationSettings(seed=seed))
     if spec.startswith("openai:"):
         from webmimic.agents.openai_chat import ChatSettings, OpenAIChatAgent, parse_spec
 

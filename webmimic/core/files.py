@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 import tempfile
 
-__all__ = ["atomic_path", "atomic_write"]
+__all__ = ["atomic_path", "atomic_write", "default_cache_dir"]
 
 FILE_MODE = 0o644
 
@@ -58,3 +58,12 @@ def _fsync_dir(folder: Path) -> None:
         pass  # some file systems refuse fsync on a directory
     finally:
         os.close(fd)
+
+
+def default_cache_dir() -> Path:
+    """Where webmimic keeps what it builds once (the shop's catalog, converted models):
+    ``$WEBMIMIC_CACHE_DIR``, else ``$XDG_CACHE_HOME/webmimic``, else ``~/.cache/webmimic``."""
+    if os.environ.get("WEBMIMIC_CACHE_DIR"):
+        return Path(os.environ["WEBMIMIC_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "webmimic"

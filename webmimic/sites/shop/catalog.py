@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 import hashlib
 import json
-import os
 from pathlib import Path
 import random
 import sqlite3
@@ -20,7 +19,7 @@ import tempfile
 from typing import Any
 
 from webmimic.core.errors import SiteError
-from webmimic.core.files import atomic_path
+from webmimic.core.files import atomic_path, default_cache_dir
 from webmimic.core.names import slugify
 from webmimic.sites.shop.search import PRICE_BUCKETS, SearchIndex, SearchPage, SearchRequest, run_search
 from webmimic.sites.shop.vocab import REVIEW_AUTHORS, REVIEW_TEXTS, VOCAB, CategoryVocab
@@ -177,14 +176,6 @@ def _vocab_digest() -> str:
     return hashlib.sha256(
         repr((SCHEMA_VERSION, PRODUCTS_PER_CATEGORY, VOCAB, REVIEW_TEXTS, REVIEW_AUTHORS)).encode()
     ).hexdigest()[:10]
-
-
-def default_cache_dir() -> Path:
-    """``$WEBMIMIC_CACHE_DIR``, else ``$XDG_CACHE_HOME/webmimic``, else ``~/.cache/webmimic``."""
-    if os.environ.get("WEBMIMIC_CACHE_DIR"):
-        return Path(os.environ["WEBMIMIC_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "webmimic"
 
 
 def cache_path(seed: int, cache_dir: Path | None = None) -> Path:
