@@ -96,5 +96,5 @@ def test_a_long_session_is_truncated_to_the_context(tiny, wm_browser):
     seen = observations(wm_browser, steps=4)
     agent = HFAgent(tiny, GenerationSettings(max_new_tokens=8, context_tokens=6000))
     agent.act(seen[-1])
-    assert len(agent._cached_ids) <= 6000 - 8
+    assert len(agent.last_prompt_ids) <= 6000 - 8
     assert json.loads(seen[-1]["history"][0]["action"])  # the history it was given is intact

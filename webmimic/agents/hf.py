@@ -108,6 +108,7 @@ class HFAgent(Agent):
         self._cache: Any = None
         self._cached_ids: list[int] = []
         self._steps = 0
+        self.last_prompt_ids: list[int] = []  # the token ids of the last prompt (for benchmarks and debugging)
 
     def reset(self, env: gym.Env[Any, Any], info: Mapping[str, Any]) -> None:
         self._cache, self._cached_ids, self._steps = None, [], 0
@@ -119,7 +120,7 @@ class HFAgent(Agent):
     def act(self, observation: Mapping[str, Any]) -> str:
         messages = build_messages(observation, rationales=self.settings.rationales)
         prompt = fit_messages(messages, self.budget, lambda m: len(self._ids(list(m))))
-        ids = self._ids(prompt.messages)
+        ids = self.last_prompt_ids = self._ids(prompt.messages)
         new = self._generate(ids)
         self._steps += 1
         return str(self.tokenizer.decode(new, skip_special_tokens=True))
