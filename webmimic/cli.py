@@ -60,6 +60,27 @@ def _generate(args: argparse.Namespace) -> int:
     return generate_main(args.site, args.sessions, args.seed, args.output, args.workers)
 
 
+def _train(args: argparse.Namespace) -> int:
+    from webmimic.agents.train import TrainConfig, train
+
+    config = TrainConfig(
+        sessions=args.sessions,
+        out=args.out,
+        base=args.base,
+        rationales=args.rationales,
+        lora=args.lora,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        context_tokens=args.context_tokens,
+        resume=args.resume,
+        limit=args.limit,
+        seed=args.seed,
+    )
+    out = train(config)
+    print(f"Saved the fine-tuned model to {out}; evaluate it with: webmimic eval --agent hf:{out}")
+    return 0
+
+
 def _record(args: argparse.Namespace) -> int:
     from webmimic.replay.record import record_main
 
@@ -175,6 +196,23 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sessions", required=True, metavar="FILE", help="training sessions (e.g. the bundled train split)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the model (hf:DIR loads it)")
+    p.add_argument(
+        "--preset", choices=["tiny"], default="tiny", help="without --base: tokenizer and model from scratch"
+    )
+    p.add_argument("--base", default=None, metavar="PATH", help="fine-tune this folder (or smollm2) instead")
+    p.add_argument("--rationales", action=argparse.BooleanOptionalAction, default=True, help="train on rationales")
+    p.add_argument("--lora", action="store_true", help="train LoRA adapters (merged into the saved model)")
+    p.add_argument("--epochs", type=float, default=1.0, metavar="E")
+    p.add_argument("--max-steps", type=int, default=-1, metavar="N", help="stop after N optimizer steps")
+    p.add_argument("--context-tokens", type=int, default=4096, metavar="T", help="tokens per conversation")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions (by id)")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in DIR/checkpoints")
+
+
 def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", nargs="+", metavar="DIR", help="run directories written by webmimic eval")
 
@@ -208,6 +246,7 @@ COMMANDS: tuple[tuple[str, Handler, str, Callable[[argparse.ArgumentParser], Non
         "Run an agent over sessions in live browsers; check each next action against the human's.",
         _eval_args,
     ),
+    ("train", _train, "Fine-tune an LLM shopper on sessions (loss on rationales and actions only).", _train_args),
     ("compare", _compare, "Compare eval runs side by side, with McNemar's test on exact match.", _compare_args),
     (
         "import-opera",

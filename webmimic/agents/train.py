@@ -1,0 +1,243 @@
+"""``webmimic train``: supervised fine-tuning of an LLM shopper on recorded sessions (the paper's recipe).
+
+Each session is one multi-turn conversation, exactly the prompt an agent sees at the session's
+last step (``webmimic.agents.prompt``: the persona, every page with the person's rationale and
+action, fitted to the context by the same truncation policy) followed by the last answer. The
+loss is on the assistant turns only (the rationales and actions): TRL's ``SFTTrainer`` with
+``assistant_only_loss``, whose mask comes from the ``{% generation %}`` markers of the ChatML
+template below. The pages come from replaying each session in the live shop (teacher forcing),
+so training sees the pages the agent will see.
+
+``--preset tiny`` needs no pretrained weights: a byte-level BPE tokenizer trained on the
+conversations and a small Llama-style transformer from scratch. A ``--base`` folder (or
+``smollm2``) is fine-tuned instead, fully or with LoRA (peft). fp32 on a CPU, bf16 on a GPU.
+The output folder is what ``hf:DIR`` loads: safetensors, tokenizer, chat template and a model
+card (README.md) with the data, the command and the hyperparameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from webmimic.agents.prompt import Message, build_messages, fit_messages
+from webmimic.core.actions import Action
+from webmimic.core.errors import ModelFolderError, PromptTooLongError
+from webmimic.replay.session import Session
+
+__all__ = ["CHATML_TRAINING_TEMPLATE", "TrainConfig", "session_conversations", "train"]
+
+CHATML_TRAINING_TEMPLATE = (
+    "{% for m in messages %}"
+    "{% if m['role'] == 'assistant' %}<|im_start|>assistant\n{% generation %}{{ m['content'] }}<|im_end|>"
+    "{% endgeneration %}\n"
+    "{% else %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endif %}"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+SPECIAL_TOKENS = ["<unk>", "<|im_start|>", "<|im_end|>", "<pad>"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run; the fields are the ``webmimic train`` flags."""
+
+    sessions: str
+    out: str
+    base: str | None = None  # None: the tiny preset from scratch; else a folder or "smollm2"
+    rationales: bool = True
+    lora: bool = False
+    epochs: float = 1.0
+    max_steps: int = -1  # -1: as many as the epochs take
+    context_tokens: int = 4096
+    learning_rate: float = 1e-3
+    batch_size: int = 1
+    seed: int = 0
+    vocab_size: int = 4096
+    limit: int | None = None  # the first N sessions
+    resume: bool = False  # continue from the last checkpoint in OUT/checkpoints
+
+
+def session_conversations(sessions: Sequence[Session], *, rationales: bool = True) -> Iterator[list[Message]]:
+    """Each session as the conversation an agent sees at its last step plus that step's answer.
+
+    Replays the sessions in the live shop (one browser for all) to get the pages the person saw.
+    """
+    from webmimic.envs.replay_env import ReplayEnv
+
+    with ReplayEnv(list(sessions)) as env:
+        for session in sessions:
+            obs, _ = env.reset(options={"session_id": session.id, "step": len(session.steps) - 1})
+            last = session.steps[-1]
+            messages = build_messages(obs, rationales=rationales)
+            messages.append({"role": "assistant", "content": _answer(last.action, last.rationale, rationales)})
+            yield messages
+
+
+def _answer(action: Action, rationale: str | None, rationales: bool) -> str:
+    if not rationales:
+        return action.to_json()
+    return json.dumps({"rationale": rationale or "", "action": action.to_dict()}, ensure_ascii=False)
+
+
+def _tiny_tokenizer(texts: Sequence[str], vocab_size: int) -> Any:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    bpe.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=bpe, unk_token="<unk>", pad_token="<pad>", bos_token="<|im_start|>", eos_token="<|im_end|>"
+    )
+
+
+def _tiny_model(tokenizer: Any, context: int, seed: int) -> Any:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=128,
+        intermediate_size=512,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=context,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(config)
+
+
+def _base_model(config: TrainConfig, texts: Sequence[str]) -> tuple[Any, Any]:
+    """(tokenizer, model) to train: the tiny preset, or a pretrained folder (``smollm2`` included)."""
+    if config.base is None:
+        tokenizer = _tiny_tokenizer(texts, config.vocab_size)
+        return tokenizer, _tiny_model(tokenizer, config.context_tokens, config.seed)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from webmimic.agents.hf import check_model_folder
+    from webmimic.agents.smollm2 import smollm2_folder
+
+    folder = smollm2_folder() if config.base == "smollm2" else check_model_folder(config.base)
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, use_safetensors=True)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer, model
+
+
+def _fitted(conversations: Sequence[list[Message]], tokenizer: Any, budget: int) -> list[list[Message]]:
+    """Each conversation fitted to the context by the prompt's own policy (the answer kept whole)."""
+
+    def count(messages: Sequence[Message]) -> int:
+        return len(tokenizer.apply_chat_template(list(messages), tokenize=True, return_dict=True)["input_ids"])
+
+    out = []
+    for conversation in conversations:
+        answer = conversation[-1]
+        try:
+            prompt = fit_messages(conversation[:-1], budget - count([answer]), count)
+        except PromptTooLongError as err:
+            log.warning("Skipping a session whose last page does not fit the context: %s", err)
+            continue
+        out.append([*prompt.messages, answer])
+    if not out:
+        raise PromptTooLongError(f"No session fits a context of {budget} tokens; raise --context-tokens.")
+    return out
+
+
+def train(config: TrainConfig) -> Path:
+    """Train as configured; save a folder that ``hf:DIR`` loads, with a model card; return it."""
+    from datasets import Dataset
+    import torch
+    from trl import SFTConfig, SFTTrainer
+
+    from webmimic.replay.session import read_sessions
+
+    out = Path(config.out)
+    checkpoints = any((out / "checkpoints").glob("checkpoint-*"))
+    if checkpoints and not config.resume:
+        raise ModelFolderError(
+            f"{out / 'checkpoints'} holds an earlier run's checkpoints: pass --resume or another --out."
+        )
+    sessions = sorted(read_sessions(config.sessions), key=lambda s: s.id)[: config.limit]
+    conversations = list(session_conversations(sessions, rationales=config.rationales))
+    texts = [m["content"] for c in conversations for m in c]
+    tokenizer, model = _base_model(config, texts)
+    tokenizer.chat_template = CHATML_TRAINING_TEMPLATE
+    fitted = _fitted(conversations, tokenizer, config.context_tokens)
+    if config.lora:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(
+            model, LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM")
+        )
+    gpu = torch.cuda.is_available()
+    args = SFTConfig(
+        output_dir=str(out / "checkpoints"),
+        assistant_only_loss=True,
+        max_length=config.context_tokens,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        learning_rate=config.learning_rate,
+        per_device_train_batch_size=config.batch_size,
+        seed=config.seed,
+        bf16=gpu,
+        use_cpu=not gpu,
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=50,
+        save_total_limit=1,
+        report_to="none",
+    )
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list([{"messages": c} for c in fitted]),
+        processing_class=tokenizer,
+    )
+    trainer.train(resume_from_checkpoint=True if checkpoints else None)
+    trained: Any = trainer.model
+    final = trained.merge_and_unload() if config.lora else trained
+    final.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    _model_card(out, config, len(fitted), trainer.state.log_history)
+    return out
+
+
+def _model_card(out: Path, config: TrainConfig, conversations: int, log: list[dict[str, Any]]) -> None:
+    losses = [round(float(e["loss"]), 4) for e in log if "loss" in e]
+    lines = [
+        f"# webmimic shopper: {out.name}",
+        "",
+        f"Fine-tuned with `webmimic train` on {conversations} sessions of `{config.sessions}`"
+        f" ({'with' if config.rationales else 'without'} rationales; loss on the assistant turns only).",
+        f"Base: {config.base or 'the tiny preset (tokenizer and Llama-style model trained from scratch)'}.",
+        "",
+        "Training loss, first and last logged: " + (f"{losses[0]} → {losses[-1]}" if losses else "not logged") + ".",
+        "",
+        "Hyperparameters:",
+        "",
+        "```json",
+        json.dumps(asdict(config), indent=2),
+        "```",
+        "",
+        "Load it as an agent with `webmimic eval --agent hf:" + str(out) + "`.",
+    ]
+    from webmimic.core.files import atomic_write
+
+    atomic_write(out / "README.md", "\n".join(lines) + "\n")
