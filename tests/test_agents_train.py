@@ -47,3 +47,11 @@ def test_a_second_run_into_the_same_folder_needs_resume(trained):
     config = TrainConfig(sessions=TRAIN, out=str(trained), limit=2, max_steps=3)
     with pytest.raises(ModelFolderError, match="pass --resume"):
         train(config)
+
+
+def test_models_lists_smollm2_and_trained_folders(trained, tmp_path, capsys):
+    assert main(["models", str(trained), str(tmp_path / "missing")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("smollm2\n") and f"hf:{trained}" in out
+    assert "Fine-tuned with `webmimic train` on 2 sessions" in out
+    assert "not loadable" in out and "no such folder" in out

@@ -81,6 +81,12 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models(args: argparse.Namespace) -> int:
+    from webmimic.agents.models import models_main
+
+    return models_main(args.folders, sys.stdout)
+
+
 def _record(args: argparse.Namespace) -> int:
     from webmimic.replay.record import record_main
 
@@ -213,6 +219,12 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in DIR/checkpoints")
 
 
+def _models_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "folders", nargs="*", metavar="DIR", help="model folders to describe too (e.g. webmimic train outputs)"
+    )
+
+
 def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", nargs="+", metavar="DIR", help="run directories written by webmimic eval")
 
@@ -247,6 +259,7 @@ COMMANDS: tuple[tuple[str, Handler, str, Callable[[argparse.ArgumentParser], Non
         _eval_args,
     ),
     ("train", _train, "Fine-tune an LLM shopper on sessions (loss on rationales and actions only).", _train_args),
+    ("models", _models, "List the local models agent specs can name: paths, sizes, what they are.", _models_args),
     ("compare", _compare, "Compare eval runs side by side, with McNemar's test on exact match.", _compare_args),
     (
         "import-opera",
