@@ -29,7 +29,7 @@ from webmimic.core.actions import Action
 from webmimic.core.errors import ModelFolderError, PromptTooLongError
 from webmimic.replay.session import Session
 
-__all__ = ["CHATML_TRAINING_TEMPLATE", "TrainConfig", "session_conversations", "train"]
+__all__ = ["CHATML_TRAINING_TEMPLATE", "TrainConfig", "session_conversations", "tiny_model", "tiny_tokenizer", "train"]
 
 CHATML_TRAINING_TEMPLATE = (
     "{% for m in messages %}"
@@ -85,7 +85,8 @@ def _answer(action: Action, rationale: str | None, rationales: bool) -> str:
     return json.dumps({"rationale": rationale or "", "action": action.to_dict()}, ensure_ascii=False)
 
 
-def _tiny_tokenizer(texts: Sequence[str], vocab_size: int) -> Any:
+def tiny_tokenizer(texts: Sequence[str], vocab_size: int) -> Any:
+    """A byte-level BPE tokenizer trained on ``texts``, with ChatML's special tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -101,15 +102,16 @@ def _tiny_tokenizer(texts: Sequence[str], vocab_size: int) -> Any:
     )
 
 
-def _tiny_model(tokenizer: Any, context: int, seed: int) -> Any:
+def tiny_model(tokenizer: Any, context: int, seed: int, *, width: int = 128, layers: int = 4) -> Any:
+    """A small Llama-style transformer with random weights, sized for CPUs."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=128,
-        intermediate_size=512,
-        num_hidden_layers=4,
+        hidden_size=width,
+        intermediate_size=4 * width,
+        num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=4,
         max_position_embeddings=context,
@@ -125,8 +127,8 @@ def _tiny_model(tokenizer: Any, context: int, seed: int) -> Any:
 def _base_model(config: TrainConfig, texts: Sequence[str]) -> tuple[Any, Any]:
     """(tokenizer, model) to train: the tiny preset, or a pretrained folder (``smollm2`` included)."""
     if config.base is None:
-        tokenizer = _tiny_tokenizer(texts, config.vocab_size)
-        return tokenizer, _tiny_model(tokenizer, config.context_tokens, config.seed)
+        tokenizer = tiny_tokenizer(texts, config.vocab_size)
+        return tokenizer, tiny_model(tokenizer, config.context_tokens, config.seed)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from webmimic.agents.hf import check_model_folder
