@@ -40,12 +40,12 @@ def _cmdline_raw(pid: int) -> bytes:
         return b""
 
 
+def _args(raw: bytes) -> list[str]:
+    return raw.decode("utf-8", "replace").split("\0") if raw else []
+
+
 def _cmdline(pid: int) -> list[str]:
-    try:
-        raw = (_PROC / str(pid) / "cmdline").read_bytes()
-    except OSError:
-        return []
-    return raw.decode("utf-8", "replace").split("\0")
+    return _args(_cmdline_raw(pid))
 
 
 def _fields(pid: int) -> list[str] | None:
@@ -85,7 +85,7 @@ def find_marked_pids(marker: str) -> list[int]:
     found: dict[int, bytes] = {}
     for pid in _pids():
         raw = _cmdline_raw(pid)
-        args = raw.decode("utf-8", "replace").split("\0")
+        args = _args(raw)
         if marker in args and not any(a.startswith("--type=") for a in args):
             found[pid] = raw
     parents = {pid: (_stat(pid) or ("", 0))[1] for pid in found}
