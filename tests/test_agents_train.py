@@ -7,10 +7,11 @@ import json
 import pytest
 
 from webmimic.agents import make_agent
+from webmimic.agents.examples import read_examples, replay_examples, write_examples
 from webmimic.agents.hf import HFAgent, check_model_folder
-from webmimic.agents.train import TrainConfig, session_conversations, train
+from webmimic.agents.train import TrainConfig, train
 from webmimic.cli import main
-from webmimic.core.errors import ModelFolderError
+from webmimic.core.errors import DataFormatError, ModelFolderError
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import read_sessions
 
@@ -19,12 +20,33 @@ TRAIN = str(bundled_sessions_path("train"))
 
 def test_a_session_is_one_conversation_ending_in_its_last_answer():
     session = sorted(read_sessions(TRAIN), key=lambda s: s.id)[0]
-    (conversation,) = session_conversations([session])
+    (example,) = replay_examples(TRAIN, limit=1)
+    assert example.session_id == session.id
+    conversation = example.conversation(rationales=True)
     roles = [m["role"] for m in conversation]
     assert roles[0] == "system" and roles[1:] == ["user", "assistant"] * len(session.steps)
     answers = [json.loads(m["content"]) for m in conversation if m["role"] == "assistant"]
     assert [a["action"] for a in answers] == [s.action.to_dict() for s in session.steps]
     assert [a["rationale"] for a in answers] == [s.rationale or "" for s in session.steps]
+    plain = [json.loads(m["content"]) for m in example.conversation(rationales=False) if m["role"] == "assistant"]
+    assert plain == [s.action.to_dict() for s in session.steps]
+
+
+def test_examples_replay_the_same_in_parallel_and_round_trip_through_their_file(tmp_path):
+    one = replay_examples(TRAIN, limit=3)
+    assert replay_examples(TRAIN, limit=3, workers=2) == one
+    write_examples(tmp_path / "examples.jsonl", one)
+    assert read_examples(tmp_path / "examples.jsonl") == one
+
+
+def test_a_bad_examples_file_names_its_line(tmp_path):
+    bad = tmp_path / "examples.jsonl"
+    bad.write_text(replay_examples(TRAIN, limit=1)[0].to_json() + "\n{not json\n")
+    with pytest.raises(DataFormatError, match=r"examples.jsonl:2: not a training example"):
+        read_examples(bad)
+    bad.write_text("")
+    with pytest.raises(DataFormatError, match="no training examples"):
+        read_examples(bad)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +63,14 @@ def test_training_saves_a_folder_that_hf_loads(trained):
     agent = make_agent(f"hf:{trained}")
     assert isinstance(agent, HFAgent)
     assert isinstance(agent.act({"page": '<body><input name="search_input"></body>', "url": "/", "history": ()}), str)
+
+
+def test_training_from_saved_examples_needs_no_sessions(trained, tmp_path):
+    out = tmp_path / "again"
+    examples = str(trained / "examples.jsonl")
+    assert main(["train", "--examples", examples, "--out", str(out), "--no-rationales", "--max-steps", "1"]) == 0
+    assert check_model_folder(out) == out
+    assert read_examples(out / "examples.jsonl") == read_examples(examples)
 
 
 def test_a_second_run_into_the_same_folder_needs_resume(trained):

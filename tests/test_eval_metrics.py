@@ -10,7 +10,7 @@ from webmimic.core.actions import Action
 from webmimic.core.errors import EvalRunError, WebmimicError
 from webmimic.core.match import compare_actions
 from webmimic.evaluation import StepRecord, compare_runs, compute_metrics, mcnemar
-from webmimic.evaluation.compare import format_comparison
+from webmimic.evaluation.compare import format_comparison, format_markdown
 from webmimic.evaluation.metrics import operation_tokens, token_f1
 from webmimic.evaluation.rundir import STEPS_FILE, Boxes, StepsWriter, write_metrics
 
@@ -140,6 +140,18 @@ def test_compare_pairs_on_shared_steps(tmp_path):
     assert (test["n"], test["b"], test["c"], test["p_value"]) == (3, 1, 1, 1.0)
     text = format_comparison(result)
     assert str(a) in text and str(b) in text and "p=1" in text
+
+
+def test_markdown_compares_each_row_with_the_row_above(tmp_path):
+    steps = [("s", 1), ("s", 2), ("t", 1)]
+    a = fake_run(tmp_path, "a", dict.fromkeys(steps, False))
+    b = fake_run(tmp_path, "b", dict.fromkeys(steps, True))
+    c = fake_run(tmp_path, "c", dict.fromkeys(steps, True))
+    lines = format_markdown(compare_runs([a, b, c])).splitlines()
+    assert lines[0].startswith("| Run | Exact match |") and lines[0].endswith("| McNemar p vs row above |")
+    assert lines[2].endswith("| 3 |  |")  # the first row has no row above
+    assert lines[3].endswith("| 3 | 0.25 (n=3) |")  # b vs a: 3 discordant pairs, exact binomial
+    assert lines[4].endswith("| 3 | 1 (n=3) |")  # c vs b: no discordant pair
 
 
 def test_compare_refuses_runs_without_shared_steps(tmp_path):

@@ -38,7 +38,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.tour:
         return run_tour(query=args.query, headed=args.headed, slow_mo_ms=args.slow_mo)
-    return run_demo(limit=args.limit, out=args.out, workers=args.workers)
+    return run_demo(agent=args.agent, limit=args.limit, out=args.out, workers=args.workers)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -65,20 +65,31 @@ def _train(args: argparse.Namespace) -> int:
 
     config = TrainConfig(
         sessions=args.sessions,
+        examples=args.examples,
+        workers=args.workers,
         out=args.out,
         base=args.base,
         rationales=args.rationales,
         lora=args.lora,
         epochs=args.epochs,
+        learning_rate=args.learning_rate,
         max_steps=args.max_steps,
         context_tokens=args.context_tokens,
         resume=args.resume,
         limit=args.limit,
         seed=args.seed,
+        eval_sessions=args.eval_sessions,
+        eval_limit=args.eval_limit,
     )
     out = train(config)
     print(f"Saved the fine-tuned model to {out}; evaluate it with: webmimic eval --agent hf:{out}")
     return 0
+
+
+def _synthesize(args: argparse.Namespace) -> int:
+    from webmimic.agents.rationales import synthesize_main
+
+    return synthesize_main(args.model, args.sessions, args.output, args.limit)
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -134,7 +145,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from webmimic.evaluation.compare import compare_main
 
-    return compare_main(args.runs, sys.stdout)
+    return compare_main(args.runs, sys.stdout, markdown=args.markdown)
 
 
 def _serve_args(p: argparse.ArgumentParser) -> None:
@@ -147,6 +158,7 @@ def _simplify_args(p: argparse.ArgumentParser) -> None:
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--agent", default="bundled", metavar="SPEC", help="agent spec (default: the bundled model)")
     p.add_argument("--limit", type=int, default=12, metavar="N", help="how many bundled test sessions (default 12)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="browser processes in parallel")
     p.add_argument("--out", default="runs/demo", metavar="DIR", help="run directory (default runs/demo)")
@@ -203,7 +215,9 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sessions", required=True, metavar="FILE", help="training sessions (e.g. the bundled train split)")
+    data = p.add_mutually_exclusive_group(required=True)
+    data.add_argument("--sessions", metavar="FILE", help="training sessions (e.g. the bundled train split)")
+    data.add_argument("--examples", metavar="FILE", help="an earlier run's examples.jsonl (no browser needed)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the model (hf:DIR loads it)")
     p.add_argument(
         "--preset", choices=["tiny"], default="tiny", help="without --base: tokenizer and model from scratch"
@@ -212,11 +226,22 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rationales", action=argparse.BooleanOptionalAction, default=True, help="train on rationales")
     p.add_argument("--lora", action="store_true", help="train LoRA adapters (merged into the saved model)")
     p.add_argument("--epochs", type=float, default=1.0, metavar="E")
+    p.add_argument("--learning-rate", type=float, default=1e-3, metavar="LR", help="peak learning rate (default 1e-3)")
     p.add_argument("--max-steps", type=int, default=-1, metavar="N", help="stop after N optimizer steps")
     p.add_argument("--context-tokens", type=int, default=4096, metavar="T", help="tokens per conversation")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions (by id)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="browser processes replaying the sessions")
+    p.add_argument("--eval-sessions", metavar="FILE", help="evaluate the model on these sessions; figures in its card")
+    p.add_argument("--eval-limit", type=int, metavar="N", help="only the first N eval sessions")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in DIR/checkpoints")
+
+
+def _synthesize_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, metavar="SPEC", help="the LLM: smollm2, bundled, hf:PATH, openai:...")
+    p.add_argument("--sessions", required=True, metavar="FILE", help="sessions whose missing rationales to fill")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="session file to write")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions")
 
 
 def _models_args(p: argparse.ArgumentParser) -> None:
@@ -227,6 +252,7 @@ def _models_args(p: argparse.ArgumentParser) -> None:
 
 def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", nargs="+", metavar="DIR", help="run directories written by webmimic eval")
+    p.add_argument("--markdown", action="store_true", help="a Markdown table, McNemar against the row above")
 
 
 def _import_opera_args(p: argparse.ArgumentParser) -> None:
@@ -259,6 +285,12 @@ COMMANDS: tuple[tuple[str, Handler, str, Callable[[argparse.ArgumentParser], Non
         _eval_args,
     ),
     ("train", _train, "Fine-tune an LLM shopper on sessions (loss on rationales and actions only).", _train_args),
+    (
+        "synthesize-rationales",
+        _synthesize,
+        "Fill missing rationales with an LLM shown the page and the real action (marked synthesized).",
+        _synthesize_args,
+    ),
     ("models", _models, "List the local models agent specs can name: paths, sizes, what they are.", _models_args),
     ("compare", _compare, "Compare eval runs side by side, with McNemar's test on exact match.", _compare_args),
     (

@@ -1,8 +1,9 @@
 """The main job behind ``make demo``: an agent against the bundled sessions, step by step.
 
-It replays the bundled (synthetic) test sessions with the best agent this version has,
-prints every step's check as each session finishes, then the paper's metrics and where the
-HTML report is. ``--tour`` instead walks the shop once and prints each page's observation.
+It replays the bundled (synthetic) test sessions with the bundled fine-tuned model in live
+browsers, prints every step's check as each session finishes (the model's action and rationale
+next to the shopper's), then the paper's metrics and where the HTML report is. ``--tour``
+instead walks the shop once and prints each page's observation.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from webmimic.sites import get_site
 
 __all__ = ["run_demo", "run_tour", "DEMO_AGENT"]
 
-# The best agent available until the fine-tuned LLM agent is bundled.
-DEMO_AGENT = "heuristic"
+# The fine-tuned transformer shipped with webmimic (``make model`` rebuilds it).
+DEMO_AGENT = "bundled"
 HEADLINE = (
     "exact_match",
     "exact_match_micro",
@@ -37,9 +38,11 @@ def _print_session(result: SessionResult) -> None:
     print(f"\nsession {result.session_id}: {hits}/{len(result.records)} exact")
     for r in result.records:
         mark = "✓" if r.exact else "✗"
+        agent = describe_action(r.agent_action) if r.agent_action else f"invalid output ({r.error})"
         print(f"  {mark} step {r.step:>2}  human: {describe_action(r.human_action)}")
-        if not r.exact:
-            print(f"             agent: {describe_action(r.agent_action)}")
+        print(f"             agent: {agent}")
+        if r.agent_rationale:
+            print(f"             agent's reason: {r.agent_rationale}")
 
 
 def run_demo(*, agent: str = DEMO_AGENT, limit: int = 12, out: str = "runs/demo", workers: int = 1) -> int:

@@ -15,9 +15,7 @@ import gymnasium as gym
 
 __all__ = ["Agent", "make_agent", "AGENT_SPECS"]
 
-AGENT_SPECS = ("oracle", "random", "heuristic", "smollm2")
-# LLM agents not in this version yet: the bundled fine-tuned model.
-LLM_SPECS = ("bundled",)
+AGENT_SPECS = ("oracle", "random", "heuristic", "smollm2", "bundled")
 
 
 class Agent(abc.ABC):
@@ -35,20 +33,13 @@ class Agent(abc.ABC):
 
 def make_agent(spec: str, *, seed: int = 0) -> Agent:
     """An agent from its spec: ``oracle``, ``random``, ``heuristic``, ``smollm2`` (pretrained,
-    prompt-only), ``hf:PATH`` (a local transformers model), ``openai:MODEL@URL`` (an
-    OpenAI-compatible server) or ``module:attr`` (your own).
-
-    ``bundled`` is recognised but not available in this version: it raises ValueError instead of
-    silently falling back to another agent.
+    prompt-only), ``bundled`` (the fine-tuned model shipped with webmimic), ``hf:PATH`` (a local
+    transformers model), ``openai:MODEL@URL`` (an OpenAI-compatible server) or ``module:attr``
+    (your own).
     """
     from webmimic.agents import baselines
 
     spec = spec.strip()
-    if spec in LLM_SPECS:
-        raise ValueError(
-            f"Agent spec {spec!r} names an LLM agent, which is not available in this version of webmimic; "
-            f"use one of {', '.join(AGENT_SPECS)}, hf:PATH or module:attr."
-        )
 
     if spec == "oracle":
         return baselines.OracleAgent()
@@ -60,11 +51,12 @@ def make_agent(spec: str, *, seed: int = 0) -> Agent:
         from webmimic.agents.hf import GenerationSettings, HFAgent
 
         return HFAgent(spec.removeprefix("hf:"), GenerationSettings(seed=seed))
-    if spec == "smollm2":
+    if spec in ("smollm2", "bundled"):
+        from webmimic.agents.bundled import bundled_folder
         from webmimic.agents.hf import GenerationSettings, HFAgent
         from webmimic.agents.smollm2 import smollm2_folder
 
-        return HFAgent(smollm2_folder(), GenerationSettings(seed=seed))
+        return HFAgent(smollm2_folder() if spec == "smollm2" else bundled_folder(), GenerationSettings(seed=seed))
     if spec.startswith("openai:"):
         from webmimic.agents.openai_chat import ChatSettings, OpenAIChatAgent, parse_spec
 

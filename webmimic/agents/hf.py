@@ -15,7 +15,7 @@ torch and transformers are imported here only: nothing else in webmimic needs th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 import functools
 import json
@@ -118,7 +118,10 @@ class HFAgent(Agent):
         return list(encoded["input_ids"])
 
     def act(self, observation: Mapping[str, Any]) -> str:
-        messages = build_messages(observation, rationales=self.settings.rationales)
+        return self.complete(build_messages(observation, rationales=self.settings.rationales))
+
+    def complete(self, messages: Sequence[Message]) -> str:
+        """The model's answer to chat messages whose last one is a page turn, fitted to the context."""
         prompt = fit_messages(messages, self.budget, lambda m: len(self._ids(list(m))))
         ids = self.last_prompt_ids = self._ids(prompt.messages)
         new = self._generate(ids)

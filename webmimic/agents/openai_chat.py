@@ -71,7 +71,10 @@ class OpenAIChatAgent(Agent):
         self._key = next((os.environ[v] for v in KEY_VARIABLES if os.environ.get(v)), None)
 
     def act(self, observation: Mapping[str, Any]) -> str:
-        messages = build_messages(observation, rationales=self.settings.rationales)
+        return self.complete(build_messages(observation, rationales=self.settings.rationales))
+
+    def complete(self, messages: Sequence[Message]) -> str:
+        """The model's answer to chat messages whose last one is a page turn, fitted to the context."""
         prompt = fit_messages(messages, self.settings.context_tokens - self.settings.max_tokens, _estimate)
         body = {
             "model": self.model,

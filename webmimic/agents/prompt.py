@@ -38,6 +38,7 @@ __all__ = [
     "Prompt",
     "PromptTooLongError",
     "SYSTEM_PROMPT",
+    "answer_text",
     "build_messages",
     "fit_messages",
     "omitted_page",
@@ -78,11 +79,11 @@ def omitted_page(url: str) -> str:
     return f"[page at {url} omitted to fit the context; the action taken there follows]"
 
 
-def _answer(entry: Mapping[str, str], rationales: bool) -> str:
-    action = json.loads(entry["action"])
+def answer_text(action: Mapping[str, Any], rationale: str | None, *, rationales: bool) -> str:
+    """An assistant turn: the rationale and the action, or the action alone."""
     if not rationales:
         return json.dumps(action, ensure_ascii=False)
-    return json.dumps({"rationale": entry.get("rationale", ""), "action": action}, ensure_ascii=False)
+    return json.dumps({"rationale": rationale or "", "action": action}, ensure_ascii=False)
 
 
 def _page_turn(url: str, page: str) -> Message:
@@ -105,7 +106,12 @@ def build_messages(observation: Mapping[str, Any], *, rationales: bool = True) -
     messages: list[Message] = [{"role": "system", "content": system}]
     for entry in observation.get("history", ()):
         messages.append(_page_turn(entry["url"], entry.get("page") or omitted_page(entry["url"])))
-        messages.append({"role": "assistant", "content": _answer(entry, rationales)})
+        messages.append(
+            {
+                "role": "assistant",
+                "content": answer_text(json.loads(entry["action"]), entry.get("rationale"), rationales=rationales),
+            }
+        )
     messages.append(_page_turn(observation.get("url", ""), observation.get("page", "")))
     return messages
 

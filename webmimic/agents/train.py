@@ -17,19 +17,18 @@ card (README.md) with the data, the command and the hyperparameters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
-from webmimic.agents.prompt import Message, build_messages, fit_messages
-from webmimic.core.actions import Action
+from webmimic.agents.examples import TrainingExample, read_examples, replay_examples, write_examples
+from webmimic.agents.prompt import Message, fit_messages
 from webmimic.core.errors import ModelFolderError, PromptTooLongError
-from webmimic.replay.session import Session
 
-__all__ = ["CHATML_TRAINING_TEMPLATE", "TrainConfig", "session_conversations", "tiny_model", "tiny_tokenizer", "train"]
+__all__ = ["CHATML_TRAINING_TEMPLATE", "TrainConfig", "tiny_model", "tiny_tokenizer", "train"]
 
 CHATML_TRAINING_TEMPLATE = (
     "{% for m in messages %}"
@@ -47,8 +46,10 @@ log = logging.getLogger(__name__)
 class TrainConfig:
     """One training run; the fields are the ``webmimic train`` flags."""
 
-    sessions: str
+    sessions: str | None  # None: ``examples`` names a saved examples.jsonl instead
     out: str
+    examples: str | None = None  # an earlier run's examples.jsonl: no browser replay
+    workers: int = 1  # processes replaying the sessions for their pages
     base: str | None = None  # None: the tiny preset from scratch; else a folder or "smollm2"
     rationales: bool = True
     lora: bool = False
@@ -61,28 +62,8 @@ class TrainConfig:
     vocab_size: int = 4096
     limit: int | None = None  # the first N sessions
     resume: bool = False  # continue from the last checkpoint in OUT/checkpoints
-
-
-def session_conversations(sessions: Sequence[Session], *, rationales: bool = True) -> Iterator[list[Message]]:
-    """Each session as the conversation an agent sees at its last step plus that step's answer.
-
-    Replays the sessions in the live shop (one browser for all) to get the pages the person saw.
-    """
-    from webmimic.envs.replay_env import ReplayEnv
-
-    with ReplayEnv(list(sessions)) as env:
-        for session in sessions:
-            obs, _ = env.reset(options={"session_id": session.id, "step": len(session.steps) - 1})
-            last = session.steps[-1]
-            messages = build_messages(obs, rationales=rationales)
-            messages.append({"role": "assistant", "content": _answer(last.action, last.rationale, rationales)})
-            yield messages
-
-
-def _answer(action: Action, rationale: str | None, rationales: bool) -> str:
-    if not rationales:
-        return action.to_json()
-    return json.dumps({"rationale": rationale or "", "action": action.to_dict()}, ensure_ascii=False)
+    eval_sessions: str | None = None  # evaluate the saved model on these sessions (figures in the card)
+    eval_limit: int | None = None  # the first N of them
 
 
 def tiny_tokenizer(texts: Sequence[str], vocab_size: int) -> Any:
@@ -162,13 +143,26 @@ def _fitted(conversations: Sequence[list[Message]], tokenizer: Any, budget: int)
     return out
 
 
+def _examples(config: TrainConfig, out: Path) -> list[TrainingExample]:
+    """The configured examples file, a resumed run's own, or a fresh replay of the sessions;
+    saved in the output folder either way, so the model's training data travels with it."""
+    saved = out / "examples.jsonl"
+    if config.examples or (config.resume and saved.exists()):
+        examples = read_examples(config.examples or saved)[: config.limit]
+    elif config.sessions is None:
+        raise ValueError("Pass the sessions to train on (--sessions FILE) or saved examples (--examples FILE).")
+    else:
+        examples = replay_examples(config.sessions, workers=config.workers, limit=config.limit)
+    out.mkdir(parents=True, exist_ok=True)
+    write_examples(saved, examples)
+    return examples
+
+
 def train(config: TrainConfig) -> Path:
     """Train as configured; save a folder that ``hf:DIR`` loads, with a model card; return it."""
     from datasets import Dataset
     import torch
     from trl import SFTConfig, SFTTrainer
-
-    from webmimic.replay.session import read_sessions
 
     out = Path(config.out)
     checkpoints = any((out / "checkpoints").glob("checkpoint-*"))
@@ -176,8 +170,7 @@ def train(config: TrainConfig) -> Path:
         raise ModelFolderError(
             f"{out / 'checkpoints'} holds an earlier run's checkpoints: pass --resume or another --out."
         )
-    sessions = sorted(read_sessions(config.sessions), key=lambda s: s.id)[: config.limit]
-    conversations = list(session_conversations(sessions, rationales=config.rationales))
+    conversations = [e.conversation(rationales=config.rationales) for e in _examples(config, out)]
     texts = [m["content"] for c in conversations for m in c]
     tokenizer, model = _base_model(config, texts)
     tokenizer.chat_template = CHATML_TRAINING_TEMPLATE
@@ -217,16 +210,32 @@ def train(config: TrainConfig) -> Path:
     final = trained.merge_and_unload() if config.lora else trained
     final.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    _model_card(out, config, len(fitted), trainer.state.log_history)
+    metrics = _evaluate(config, out) if config.eval_sessions else None
+    _model_card(out, config, len(fitted), trainer.state.log_history, metrics)
     return out
 
 
-def _model_card(out: Path, config: TrainConfig, conversations: int, log: list[dict[str, Any]]) -> None:
+def _evaluate(config: TrainConfig, out: Path) -> dict[str, Any]:
+    """The saved model as ``hf:OUT`` on the eval sessions; the run goes to OUT/eval."""
+    from webmimic.evaluation.runner import EvalConfig, run_eval
+
+    eval_dir = out / "eval"
+    if eval_dir.exists():
+        import shutil
+
+        shutil.rmtree(eval_dir)  # the figures must be this model's
+    run = EvalConfig(f"hf:{out}", config.eval_sessions, str(eval_dir), limit=config.eval_limit, screenshots=0)
+    return run_eval(run)
+
+
+def _model_card(
+    out: Path, config: TrainConfig, conversations: int, log: list[dict[str, Any]], metrics: dict[str, Any] | None
+) -> None:
     losses = [round(float(e["loss"]), 4) for e in log if "loss" in e]
     lines = [
         f"# webmimic shopper: {out.name}",
         "",
-        f"Fine-tuned with `webmimic train` on {conversations} sessions of `{config.sessions}`"
+        f"Fine-tuned with `webmimic train` on {conversations} sessions of `{config.sessions or config.examples}`"
         f" ({'with' if config.rationales else 'without'} rationales; loss on the assistant turns only).",
         f"Base: {config.base or 'the tiny preset (tokenizer and Llama-style model trained from scratch)'}.",
         "",
@@ -238,8 +247,26 @@ def _model_card(out: Path, config: TrainConfig, conversations: int, log: list[di
         json.dumps(asdict(config), indent=2),
         "```",
         "",
+        *_eval_lines(config, metrics),
         "Load it as an agent with `webmimic eval --agent hf:" + str(out) + "`.",
     ]
     from webmimic.core.files import atomic_write
 
     atomic_write(out / "README.md", "\n".join(lines) + "\n")
+
+
+def _eval_lines(config: TrainConfig, metrics: dict[str, Any] | None) -> list[str]:
+    if metrics is None:
+        return []
+    lines = [
+        f"Evaluation on `{config.eval_sessions}`"
+        + (f" (first {config.eval_limit} sessions)" if config.eval_limit else "")
+        + f": {metrics['sessions']} sessions, {metrics['steps']} checked steps, next action checked against the "
+        "person's, in the live shop (run folder `eval/`).",
+        "",
+    ]
+    for key in ("exact_match", "action_type_macro_f1", "session_outcome_f1", "element_accuracy"):
+        value = metrics.get(key)
+        lines.append(f"- {key}: {'n/a' if value is None else f'{100 * value:.2f}%'}")
+    lines += [f"- invalid outputs: {metrics.get('invalid_outputs', 0)} of {metrics['steps']} steps", ""]
+    return lines

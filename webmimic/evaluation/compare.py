@@ -18,7 +18,16 @@ from typing import Any, TextIO
 from webmimic.core.errors import WebmimicError
 from webmimic.evaluation.rundir import METRICS_FILE, STEPS_FILE, read_metrics, read_steps
 
-__all__ = ["McNemar", "mcnemar", "load_run", "compare_runs", "format_comparison", "compare_main", "COLUMNS"]
+__all__ = [
+    "COLUMNS",
+    "McNemar",
+    "compare_main",
+    "compare_runs",
+    "format_comparison",
+    "format_markdown",
+    "load_run",
+    "mcnemar",
+]
 
 EXACT_BELOW = 25
 
@@ -130,8 +139,27 @@ def format_comparison(result: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare_main(run_dirs: Sequence[str], out: TextIO) -> int:
-    out.write(format_comparison(compare_runs(run_dirs)))
+def format_markdown(result: Mapping[str, Any]) -> str:
+    """The table as Markdown (for a README), with the invalid outputs and, per row, McNemar's p
+    against the row above (the paper's neighbour comparisons)."""
+    tests = {(t["a"], t["b_run"]): t for t in result["mcnemar"]}
+    header = ["Run", *(title for _, title in COLUMNS), "Invalid", "Steps", "McNemar p vs row above"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    previous = None
+    for name, m in result["runs"].items():
+        steps = m.get("steps") or 0
+        invalid = _percent(m.get("invalid_outputs", 0) / steps) if steps else "-"
+        test = tests.get((previous, name)) if previous else None
+        p = f"{_p_text(test['p_value']).lstrip('=')} (n={test['n']})" if test else ""
+        cells = [name, *(_percent(m.get(key)) for key, _ in COLUMNS), invalid, str(steps), p]
+        lines.append("| " + " | ".join(cells) + " |")
+        previous = name
+    return "\n".join(lines) + "\n"
+
+
+def compare_main(run_dirs: Sequence[str], out: TextIO, *, markdown: bool = False) -> int:
+    result = compare_runs(run_dirs)
+    out.write(format_markdown(result) if markdown else format_comparison(result))
     return 0
 
 
