@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Set WEBMIMIC_NO_APT=1 to forbid installing Chromium with apt; WEBMIMIC_CHROMIUM names an executable.
 WEBMIMIC_NO_APT ?=
 
-.PHONY: all setup chromium demo lint test bench data clean
+.PHONY: all setup chromium demo lint test bench data model table clean
 
 all: test
 
@@ -49,6 +49,27 @@ bench: setup
 # Regenerate the bundled synthetic sessions (train/test split by persona); same seed, same bytes.
 data: setup
 	$(BIN)/python -m webmimic.shoppers.generate --sessions 1000 --seed 0 --out-dir webmimic/replay/data --workers 2
+
+# The bundled fine-tuned model (agent `bundled`): the tiny preset trained with rationales on the
+# bundled training split, same data and seed; its card holds the figures on the first 20 test
+# sessions. The run (examples.jsonl, checkpoints, eval) stays in build/bundled-model; only the
+# files a model needs are copied into the package, replacing the old folder in one rename.
+TINY_RECIPE := --preset tiny --context-tokens 4096 --epochs 1 --learning-rate 1e-3 --seed 0
+MODEL_DIR := webmimic/agents/bundled_model
+MODEL_FILES := config.json generation_config.json model.safetensors tokenizer.json tokenizer_config.json \
+	chat_template.jinja webmimic_agent.json README.md
+
+model: setup
+	rm -rf build/bundled-model $(MODEL_DIR).new
+	$(BIN)/webmimic train --sessions webmimic/replay/data/train.jsonl.gz --out build/bundled-model --rationales \
+		$(TINY_RECIPE) --workers 2 --eval-sessions webmimic/replay/data/test.jsonl.gz --eval-limit 20
+	mkdir -p $(MODEL_DIR).new
+	cd build/bundled-model && cp $(MODEL_FILES) $(CURDIR)/$(MODEL_DIR).new/
+	rm -rf $(MODEL_DIR) && mv $(MODEL_DIR).new $(MODEL_DIR)
+
+# The README's comparison table (hours on a 2-core CPU; resumable): see experiments/comparison.sh.
+table: setup
+	TINY_RECIPE="$(TINY_RECIPE)" WEBMIMIC=$(BIN)/webmimic sh experiments/comparison.sh runs/table
 
 clean:
 	rm -rf $(VENV) .pytest_cache

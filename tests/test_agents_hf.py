@@ -9,7 +9,9 @@ import pytest
 
 from tiny_model import build_tiny_model
 from webmimic.agents import make_agent
+from webmimic.agents.bundled import bundled_folder
 from webmimic.agents.hf import GenerationSettings, HFAgent, check_model_folder
+from webmimic.core.actions import AgentOutput
 from webmimic.core.errors import ModelFolderError
 from webmimic.envs.replay_env import ReplayEnv
 
@@ -98,3 +100,25 @@ def test_a_long_session_is_truncated_to_the_context(tiny, wm_browser):
     agent.act(seen[-1])
     assert len(agent.last_prompt_ids) <= 6000 - 8
     assert json.loads(seen[-1]["history"][0]["action"])  # the history it was given is intact
+
+
+def test_a_page_too_long_for_the_context_is_an_invalid_step_that_says_why(tiny, wm_browser):
+    (first,) = observations(wm_browser, steps=1)
+    output = HFAgent(tiny, GenerationSettings(max_new_tokens=8, context_tokens=200)).act(first)
+    assert isinstance(output, AgentOutput) and output.action is None
+    assert output.error is not None and output.error.startswith("PromptTooLongError: ")
+    with ReplayEnv(browser=wm_browser) as env:
+        env.reset()
+        _, reward, _, _, info = env.step(output)
+    assert reward == 0.0 and info["agent_action"] is None and "PromptTooLongError" in info["error"]
+
+
+def test_a_batch_answers_what_each_answers_alone(wm_browser):
+    """Left-padded batched generation (parallel envs) gives greedy act()'s answers, too-long pages included."""
+    seen = observations(wm_browser, steps=3)  # prompts of different lengths
+    settings = GenerationSettings(max_new_tokens=48, reuse_cache=False)
+    alone = [HFAgent(bundled_folder(), settings).act(obs) for obs in seen]
+    assert HFAgent(bundled_folder(), settings).act_batch(seen) == alone
+    assert len({len(a) for a in alone}) > 1 or len(set(alone)) > 1  # not one answer repeated
+    cramped = HFAgent(bundled_folder(), GenerationSettings(max_new_tokens=8, context_tokens=200))
+    assert all(isinstance(a, AgentOutput) and a.action is None for a in cramped.act_batch(seen))

@@ -30,6 +30,8 @@ def test_a_session_is_one_conversation_ending_in_its_last_answer():
     assert [a["rationale"] for a in answers] == [s.rationale or "" for s in session.steps]
     plain = [json.loads(m["content"]) for m in example.conversation(rationales=False) if m["role"] == "assistant"]
     assert plain == [s.action.to_dict() for s in session.steps]
+    cut = example.conversation(rationales=True, end=1)  # the prompt at step 1 and its answer
+    assert cut == conversation[: 1 + 2 * 2]
 
 
 def test_examples_replay_the_same_in_parallel_and_round_trip_through_their_file(tmp_path):
@@ -71,6 +73,9 @@ def test_training_from_saved_examples_needs_no_sessions(trained, tmp_path):
     assert main(["train", "--examples", examples, "--out", str(out), "--no-rationales", "--max-steps", "1"]) == 0
     assert check_model_folder(out) == out
     assert read_examples(out / "examples.jsonl") == read_examples(examples)
+    agent = HFAgent(out)  # plays as trained: actions only, the training context
+    assert agent.rationales is False and agent.budget == 4096 - agent.settings.max_new_tokens
+    assert HFAgent(trained).rationales is True
 
 
 def test_a_second_run_into_the_same_folder_needs_resume(trained):
@@ -82,6 +87,6 @@ def test_a_second_run_into_the_same_folder_needs_resume(trained):
 def test_models_lists_smollm2_and_trained_folders(trained, tmp_path, capsys):
     assert main(["models", str(trained), str(tmp_path / "missing")]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("smollm2\n") and f"hf:{trained}" in out
+    assert out.startswith("smollm2\n") and "\nbundled\n" in out and f"hf:{trained}" in out
     assert "Fine-tuned with `webmimic train` on 2 sessions" in out
     assert "not loadable" in out and "no such folder" in out

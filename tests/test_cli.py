@@ -21,7 +21,8 @@ def test_help_lists_every_command(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("serve", "simplify", "demo", "validate", "generate", "record", "import-opera", "eval", "compare"):
+    commands = ("serve", "simplify", "demo", "validate", "generate", "record", "import-opera", "eval", "compare")
+    for command in (*commands, "train", "synthesize-rationales", "models"):
         assert command in out
 
 
@@ -82,3 +83,11 @@ def test_serve_prints_a_loopback_url_and_stops_on_ctrl_c():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_demo_runs_the_bundled_model_and_prints_its_checks(capsys, tmp_path):
+    out = tmp_path / "demo"
+    assert main(["demo", "--limit", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "with the 'bundled' agent" in text and "human: " in text and "agent: " in text
+    assert "exact_match" in text and (out / "report.html").is_file()

@@ -162,8 +162,6 @@ def test_refusals(oracle_run, sessions_file, tmp_path):
         run_eval(EvalConfig("oracle", str(sessions_file), str(stranger), resume=True, progress=False))
     with pytest.raises(EvalRunError, match="no such folder"):  # before any browser starts
         run_eval(EvalConfig("hf:some/model", str(sessions_file), str(tmp_path / "hf"), progress=False))
-    with pytest.raises(EvalRunError, match="not available in this version"):
-        run_eval(EvalConfig("bundled", str(sessions_file), str(tmp_path / "bundled"), progress=False))
 
 
 def test_bad_specs_are_refused_clearly():
@@ -214,7 +212,7 @@ def test_cli_eval_and_compare(sessions_file, oracle_run, random_run, tmp_path, c
     assert "exact match" in capsys.readouterr().out
     assert main(["eval", "--agent", "heuristic", "--sessions", str(sessions_file), "--out", str(out)]) == 2
     assert "--resume" in capsys.readouterr().err
-    assert main(["eval", "--agent", "bundled", "--sessions", str(sessions_file), "--out", str(tmp_path / "b")]) == 2
+    assert main(["eval", "--agent", "hf:no/such", "--sessions", str(sessions_file), "--out", str(tmp_path / "b")]) == 2
     assert main(["compare", str(oracle_run[0]), str(random_run[0]), str(out)]) == 0
     text = capsys.readouterr().out
     assert str(oracle_run[0]) in text and str(random_run[0]) in text and "100.00" in text

@@ -78,6 +78,7 @@ def _train(args: argparse.Namespace) -> int:
         resume=args.resume,
         limit=args.limit,
         seed=args.seed,
+        cut=args.cut,
         eval_sessions=args.eval_sessions,
         eval_limit=args.eval_limit,
     )
@@ -232,6 +233,12 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions (by id)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="browser processes replaying the sessions")
+    p.add_argument(
+        "--cut",
+        choices=["random", "last"],
+        default="random",
+        help="end each session's conversation at a random step (default) or the last (whole sessions fit)",
+    )
     p.add_argument("--eval-sessions", metavar="FILE", help="evaluate the model on these sessions; figures in its card")
     p.add_argument("--eval-limit", type=int, metavar="N", help="only the first N eval sessions")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in DIR/checkpoints")

@@ -13,6 +13,8 @@ from typing import Any
 
 import gymnasium as gym
 
+from webmimic.core.actions import AgentOutput
+
 __all__ = ["Agent", "make_agent", "AGENT_SPECS"]
 
 AGENT_SPECS = ("oracle", "random", "heuristic", "smollm2", "bundled")
@@ -27,8 +29,9 @@ class Agent(abc.ABC):
         """Called after ``env.reset``; agents that need the env (the oracle) keep it."""
 
     @abc.abstractmethod
-    def act(self, observation: Mapping[str, Any]) -> str | dict[str, Any]:
-        """The agent's raw output for this observation."""
+    def act(self, observation: Mapping[str, Any]) -> str | dict[str, Any] | AgentOutput:
+        """The agent's raw output for this observation (or an already parsed ``AgentOutput``,
+        e.g. an invalid one saying why the agent could not answer)."""
 
 
 def make_agent(spec: str, *, seed: int = 0) -> Agent:

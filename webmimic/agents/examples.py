@@ -41,10 +41,22 @@ class TrainingExample:
     action: Action
     rationale: str | None
 
-    def conversation(self, *, rationales: bool) -> list[Message]:
-        """The prompt at the last step followed by the answer, as chat messages."""
-        answer = answer_text(self.action.to_dict(), self.rationale, rationales=rationales)
-        return [*build_messages(self.observation, rationales=rationales), {"role": "assistant", "content": answer}]
+    @property
+    def steps(self) -> int:
+        return len(self.observation.get("history", ())) + 1
+
+    def conversation(self, *, rationales: bool, end: int | None = None) -> list[Message]:
+        """The prompt at step ``end`` (default: the last) followed by that step's answer, as chat
+        messages; every earlier step is in it as a past turn."""
+        if end is None or end == self.steps - 1:
+            observation, action, rationale = self.observation, self.action.to_dict(), self.rationale
+        else:
+            history = self.observation["history"]
+            at = history[end]
+            observation = {**self.observation, "history": history[:end], "url": at["url"], "page": at["page"]}
+            action, rationale = json.loads(at["action"]), at.get("rationale")
+        answer = answer_text(action, rationale, rationales=rationales)
+        return [*build_messages(observation, rationales=rationales), {"role": "assistant", "content": answer}]
 
     def to_json(self) -> str:
         return json.dumps(

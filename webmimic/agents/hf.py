@@ -25,25 +25,29 @@ from typing import Any
 import gymnasium as gym
 
 from webmimic.agents.base import Agent
-from webmimic.agents.prompt import Message, build_messages, fit_messages
-from webmimic.core.errors import ModelFolderError
+from webmimic.agents.prompt import Message, build_messages, fit_messages, unanswerable
+from webmimic.core.actions import AgentOutput
+from webmimic.core.errors import ModelFolderError, PromptTooLongError
 
 __all__ = ["GenerationSettings", "HFAgent", "check_model_folder"]
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+AGENT_FILE = "webmimic_agent.json"  # the prompt mode and context a model was trained with
 SAVE_SAFELY = "load it once in Python and save it with model.save_pretrained(folder, safe_serialization=True)"
 
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    """How the agent generates. ``context_tokens`` None: the model's own maximum length."""
+    """How the agent generates. ``context_tokens`` and ``rationales`` None: what the folder's
+    ``webmimic_agent.json`` says (``webmimic train`` writes it), else the model's maximum length
+    and rationales on."""
 
     max_new_tokens: int = 256
     temperature: float = 0.0  # 0: greedy
     top_p: float = 1.0
     seed: int = 0
     context_tokens: int | None = None
-    rationales: bool = True
+    rationales: bool | None = None
     reuse_cache: bool = True
 
 
@@ -82,6 +86,13 @@ def _json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _setting(given: Any, trained: Any, default: Any) -> Any:
+    """The caller's setting, else the trained one (if of the default's type), else the default."""
+    if given is not None:
+        return given
+    return trained if isinstance(trained, type(default)) else default
+
+
 @functools.lru_cache(maxsize=2)
 def _load(folder: Path) -> tuple[Any, Any]:
     """(tokenizer, model), once per process and folder: an eval makes an agent per session."""
@@ -103,7 +114,10 @@ class HFAgent(Agent):
         self.settings = settings or GenerationSettings()
         self.name = f"hf:{self.folder}"
         self.tokenizer, self.model = _load(self.folder)
-        context = self.settings.context_tokens or int(getattr(self.model.config, "max_position_embeddings", 4096))
+        trained = _json(self.folder / AGENT_FILE)  # how webmimic train trained it, if it did
+        self.rationales = _setting(self.settings.rationales, trained.get("rationales"), True)
+        maximum = int(getattr(self.model.config, "max_position_embeddings", 4096))
+        context = _setting(self.settings.context_tokens, trained.get("context_tokens"), maximum)
         self.budget = context - self.settings.max_new_tokens
         self._cache: Any = None
         self._cached_ids: list[int] = []
@@ -117,28 +131,68 @@ class HFAgent(Agent):
         encoded = self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, return_dict=True)
         return list(encoded["input_ids"])
 
-    def act(self, observation: Mapping[str, Any]) -> str:
-        return self.complete(build_messages(observation, rationales=self.settings.rationales))
+    def act(self, observation: Mapping[str, Any]) -> str | AgentOutput:
+        try:
+            return self.complete(build_messages(observation, rationales=self.rationales))
+        except PromptTooLongError as err:
+            return unanswerable(err)
 
     def complete(self, messages: Sequence[Message]) -> str:
         """The model's answer to chat messages whose last one is a page turn, fitted to the context."""
-        prompt = fit_messages(messages, self.budget, lambda m: len(self._ids(list(m))))
-        ids = self.last_prompt_ids = self._ids(prompt.messages)
+        ids = self.last_prompt_ids = self._prompt_ids(messages)
         new = self._generate(ids)
         self._steps += 1
         return str(self.tokenizer.decode(new, skip_special_tokens=True))
+
+    def _prompt_ids(self, messages: Sequence[Message]) -> list[int]:
+        return self._ids(fit_messages(messages, self.budget, lambda m: len(self._ids(list(m)))).messages)
+
+    def act_batch(self, observations: Sequence[Mapping[str, Any]]) -> list[str | AgentOutput]:
+        """One answer per observation (e.g. the envs of a vector env), generated as one left-padded
+        batch: greedy gives what ``act`` gives, in fewer, larger model calls. No cache is kept."""
+        import torch
+
+        answers: list[str | AgentOutput] = [""] * len(observations)
+        prompts: dict[int, list[int]] = {}
+        for i, observation in enumerate(observations):
+            try:
+                prompts[i] = self._prompt_ids(build_messages(observation, rationales=self.rationales))
+            except PromptTooLongError as err:
+                answers[i] = unanswerable(err)
+        if not prompts:
+            return answers
+        width = max(len(ids) for ids in prompts.values())
+        pad = self._pad_id()
+        batch = torch.tensor([[pad] * (width - len(ids)) + ids for ids in prompts.values()])
+        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in prompts.values()])
+        with torch.no_grad():
+            output = self.model.generate(batch, attention_mask=mask, pad_token_id=pad, **self._sampling())
+        for row, i in enumerate(prompts):
+            answers[i] = str(self.tokenizer.decode(output[row, width:], skip_special_tokens=True))
+        self._steps += 1
+        return answers
+
+    def _pad_id(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        return int(pad if pad is not None else self.tokenizer.eos_token_id)
+
+    def _sampling(self) -> dict[str, Any]:
+        """generate()'s options: greedy, or seeded sampling (a new seed per step)."""
+        import torch
+
+        kwargs: dict[str, Any] = {"max_new_tokens": self.settings.max_new_tokens, "do_sample": False}
+        if self.settings.temperature > 0:
+            torch.manual_seed(self.settings.seed + self._steps)
+            kwargs.update(do_sample=True, temperature=self.settings.temperature, top_p=self.settings.top_p)
+        return kwargs
 
     def _generate(self, ids: list[int]) -> list[int]:
         import torch
 
         cache = self._reusable_cache(ids) if self.settings.reuse_cache else None
-        kwargs: dict[str, Any] = {"max_new_tokens": self.settings.max_new_tokens, "do_sample": False}
-        if self.settings.temperature > 0:
-            torch.manual_seed(self.settings.seed + self._steps)
-            kwargs.update(do_sample=True, temperature=self.settings.temperature, top_p=self.settings.top_p)
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        kwargs = self._sampling()
         with torch.no_grad():
-            output = self.model.generate(torch.tensor([ids]), cache=cache, pad_token_id=pad, **kwargs)
+            output = self.model.generate(torch.tensor([ids]), cache=cache, pad_token_id=self._pad_id(), **kwargs)
         if self.settings.reuse_cache:
             self._cache, self._cached_ids = cache, ids
         return [int(t) for t in output[0, len(ids) :]]

@@ -21,8 +21,9 @@ import urllib.error
 import urllib.request
 
 from webmimic.agents.base import Agent
-from webmimic.agents.prompt import Message, build_messages, fit_messages
-from webmimic.core.errors import AgentBackendError
+from webmimic.agents.prompt import Message, build_messages, fit_messages, unanswerable
+from webmimic.core.actions import AgentOutput
+from webmimic.core.errors import AgentBackendError, PromptTooLongError
 
 __all__ = ["ChatSettings", "OpenAIChatAgent", "parse_spec"]
 
@@ -70,8 +71,11 @@ class OpenAIChatAgent(Agent):
         self.name = f"openai:{model}@{base_url}"
         self._key = next((os.environ[v] for v in KEY_VARIABLES if os.environ.get(v)), None)
 
-    def act(self, observation: Mapping[str, Any]) -> str:
-        return self.complete(build_messages(observation, rationales=self.settings.rationales))
+    def act(self, observation: Mapping[str, Any]) -> str | AgentOutput:
+        try:
+            return self.complete(build_messages(observation, rationales=self.settings.rationales))
+        except PromptTooLongError as err:
+            return unanswerable(err)
 
     def complete(self, messages: Sequence[Message]) -> str:
         """The model's answer to chat messages whose last one is a page turn, fitted to the context."""

@@ -31,6 +31,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
+from webmimic.core.actions import AgentOutput
 from webmimic.core.errors import PromptTooLongError
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "build_messages",
     "fit_messages",
     "omitted_page",
+    "unanswerable",
 ]
 
 Message = dict[str, str]
@@ -116,6 +118,12 @@ def build_messages(observation: Mapping[str, Any], *, rationales: bool = True) -
     return messages
 
 
+def unanswerable(err: PromptTooLongError) -> AgentOutput:
+    """The step's output when even the current page's named elements do not fit the model's
+    context: an invalid action whose reason says so (the env records it; the run goes on)."""
+    return AgentOutput("", None, None, f"{type(err).__name__}: {err}")
+
+
 def fit_messages(messages: Sequence[Message], budget: int, count_tokens: CountTokens) -> Prompt:
     """Apply the truncation policy (module docstring) until ``count_tokens(messages) <= budget``."""
     fitted = list(messages)
@@ -123,14 +131,27 @@ def fit_messages(messages: Sequence[Message], budget: int, count_tokens: CountTo
     if tokens <= budget:
         return Prompt(tuple(fitted), tokens)
     past = [i for i, m in enumerate(fitted[:-1]) if m["role"] == "user"]
-    omitted = 0
-    for i in past:
-        url = _split_turn(fitted[i])[0]
-        fitted[i] = _page_turn(url, omitted_page(url))
-        omitted += 1
+
+    def omitting(count: int) -> list[Message]:
+        """The messages with the oldest ``count`` past pages replaced by placeholders."""
+        out = list(fitted)
+        for i in past[:count]:
+            url = _split_turn(out[i])[0]
+            out[i] = _page_turn(url, omitted_page(url))
+        return out
+
+    if past:  # the fewest oldest pages to omit: a binary search, since omitting more never adds tokens
+        lo, hi = 1, len(past)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if count_tokens(omitting(mid)) <= budget:
+                hi = mid
+            else:
+                lo = mid + 1
+        fitted = omitting(lo)
         tokens = count_tokens(fitted)
         if tokens <= budget:
-            return Prompt(tuple(fitted), tokens, omitted)
+            return Prompt(tuple(fitted), tokens, lo)
     url, page = _split_turn(fitted[-1])
     shortened = _shorten_page(page, lambda html: count_tokens([*fitted[:-1], _page_turn(url, html)]) <= budget)
     if shortened is None:
@@ -139,7 +160,7 @@ def fit_messages(messages: Sequence[Message], budget: int, count_tokens: CountTo
             "raise the model's context budget or use a model with a longer context."
         )
     fitted[-1] = _page_turn(url, shortened)
-    return Prompt(tuple(fitted), count_tokens(fitted), omitted, page_shortened=True)
+    return Prompt(tuple(fitted), count_tokens(fitted), len(past), page_shortened=True)
 
 
 def _shorten_page(page: str, fits: Callable[[str], bool]) -> str | None:

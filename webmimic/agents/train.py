@@ -1,8 +1,10 @@
 """``webmimic train``: supervised fine-tuning of an LLM shopper on recorded sessions (the paper's recipe).
 
-Each session is one multi-turn conversation, exactly the prompt an agent sees at the session's
-last step (``webmimic.agents.prompt``: the persona, every page with the person's rationale and
-action, fitted to the context by the same truncation policy) followed by the last answer. The
+Each session is one multi-turn conversation, exactly the prompt an agent sees at one of its
+steps (``webmimic.agents.prompt``: the persona, every page with the person's rationale and
+action, fitted to the context by the same truncation policy) followed by that step's answer: the
+last step as in the paper (``--cut last``), or by default a step drawn per session, since a short
+context keeps only the last pages' HTML (see ``_conversation``). The
 loss is on the assistant turns only (the rationales and actions): TRL's ``SFTTrainer`` with
 ``assistant_only_loss``, whose mask comes from the ``{% generation %}`` markers of the ChatML
 template below. The pages come from replaying each session in the live shop (teacher forcing),
@@ -22,11 +24,14 @@ from dataclasses import asdict, dataclass
 import json
 import logging
 from pathlib import Path
-from typing import Any
+import random
+from typing import Any, Literal
 
 from webmimic.agents.examples import TrainingExample, read_examples, replay_examples, write_examples
+from webmimic.agents.hf import AGENT_FILE, check_model_folder
 from webmimic.agents.prompt import Message, fit_messages
 from webmimic.core.errors import ModelFolderError, PromptTooLongError
+from webmimic.core.files import atomic_write
 
 __all__ = ["CHATML_TRAINING_TEMPLATE", "TrainConfig", "tiny_model", "tiny_tokenizer", "train"]
 
@@ -62,6 +67,7 @@ class TrainConfig:
     vocab_size: int = 4096
     limit: int | None = None  # the first N sessions
     resume: bool = False  # continue from the last checkpoint in OUT/checkpoints
+    cut: Literal["last", "random"] = "random"  # where each session's conversation ends (see _conversation)
     eval_sessions: str | None = None  # evaluate the saved model on these sessions (figures in the card)
     eval_limit: int | None = None  # the first N of them
 
@@ -112,7 +118,6 @@ def _base_model(config: TrainConfig, texts: Sequence[str]) -> tuple[Any, Any]:
         return tokenizer, tiny_model(tokenizer, config.context_tokens, config.seed)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from webmimic.agents.hf import check_model_folder
     from webmimic.agents.smollm2 import smollm2_folder
 
     folder = smollm2_folder() if config.base == "smollm2" else check_model_folder(config.base)
@@ -143,6 +148,17 @@ def _fitted(conversations: Sequence[list[Message]], tokenizer: Any, budget: int)
     return out
 
 
+def _conversation(example: TrainingExample, config: TrainConfig) -> list[Message]:
+    """The session as one conversation ending at its last step (``cut="last"``, the paper's recipe
+    when whole sessions fit the context) or at a step drawn uniformly per session and seed
+    (``cut="random"``). With a short context, only the last pages keep their HTML, so always
+    ending on the last step teaches the model that a fully shown page is where people leave."""
+    end = None
+    if config.cut == "random":
+        end = random.Random(f"{config.seed}:{example.session_id}").randrange(example.steps)
+    return example.conversation(rationales=config.rationales, end=end)
+
+
 def _examples(config: TrainConfig, out: Path) -> list[TrainingExample]:
     """The configured examples file, a resumed run's own, or a fresh replay of the sessions;
     saved in the output folder either way, so the model's training data travels with it."""
@@ -170,7 +186,7 @@ def train(config: TrainConfig) -> Path:
         raise ModelFolderError(
             f"{out / 'checkpoints'} holds an earlier run's checkpoints: pass --resume or another --out."
         )
-    conversations = [e.conversation(rationales=config.rationales) for e in _examples(config, out)]
+    conversations = [_conversation(e, config) for e in _examples(config, out)]
     texts = [m["content"] for c in conversations for m in c]
     tokenizer, model = _base_model(config, texts)
     tokenizer.chat_template = CHATML_TRAINING_TEMPLATE
@@ -210,6 +226,8 @@ def train(config: TrainConfig) -> Path:
     final = trained.merge_and_unload() if config.lora else trained
     final.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    agent = {"rationales": config.rationales, "context_tokens": config.context_tokens}
+    atomic_write(out / AGENT_FILE, json.dumps(agent, indent=2) + "\n")
     metrics = _evaluate(config, out) if config.eval_sessions else None
     _model_card(out, config, len(fitted), trainer.state.log_history, metrics)
     return out
@@ -250,8 +268,6 @@ def _model_card(
         *_eval_lines(config, metrics),
         "Load it as an agent with `webmimic eval --agent hf:" + str(out) + "`.",
     ]
-    from webmimic.core.files import atomic_write
-
     atomic_write(out / "README.md", "\n".join(lines) + "\n")
 
 
