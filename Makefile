@@ -51,7 +51,7 @@ data: setup
 	$(BIN)/python -m webmimic.shoppers.generate --sessions 1000 --seed 0 --out-dir webmimic/replay/data --workers 2
 
 # The bundled fine-tuned model (agent `bundled`): the tiny preset trained with rationales on the
-# bundled training split, same data and seed; its card holds the figures on the first 20 test
+# bundled training split, same data and seed; its card holds the figures on the first 12 test
 # sessions. The run (examples.jsonl, checkpoints, eval) stays in build/bundled-model; only the
 # files a model needs are copied into the package, replacing the old folder in one rename.
 TINY_RECIPE := --preset tiny --context-tokens 4096 --epochs 1 --learning-rate 1e-3 --seed 0
@@ -62,7 +62,7 @@ MODEL_FILES := config.json generation_config.json model.safetensors tokenizer.js
 model: setup
 	rm -rf build/bundled-model $(MODEL_DIR).new
 	$(BIN)/webmimic train --sessions webmimic/replay/data/train.jsonl.gz --out build/bundled-model --rationales \
-		$(TINY_RECIPE) --workers 2 --eval-sessions webmimic/replay/data/test.jsonl.gz --eval-limit 20
+		$(TINY_RECIPE) --workers 2 --eval-sessions webmimic/replay/data/test.jsonl.gz --eval-limit 12
 	mkdir -p $(MODEL_DIR).new
 	cd build/bundled-model && cp $(MODEL_FILES) $(CURDIR)/$(MODEL_DIR).new/
 	rm -rf $(MODEL_DIR) && mv $(MODEL_DIR).new $(MODEL_DIR)

@@ -1,13 +1,13 @@
 #!/bin/sh
 # Rebuilds the README's comparison table (the paper's Table 1 on the bundled synthetic shoppers).
 #
-# Fast agents (random, heuristic, the tiny fine-tuned models) run on the whole bundled test
-# split. The 135M-parameter SmolLM2 rows are too slow for it on a 2-core CPU, so every row also
-# runs on one documented subset, the first $SUBSET test sessions by id (the demo's sessions),
-# where McNemar's test pairs the same steps. A SmolLM2 fine-tuned elsewhere (e.g. on a GPU:
-# `webmimic train --base smollm2 --lora ...`) is evaluated on the subset too if $SMOLLM2_FT names
-# its folder. Run by `make table`, after `make model` (which leaves build/bundled-model/examples.jsonl).
-# A rerun resumes where it stopped.
+# Every row runs on one documented subset, the first $SUBSET test sessions by id (the demo's
+# sessions), where McNemar's test pairs the same steps: the LLM rows are too slow for the whole
+# split on a 2-core CPU (about 1 s a step for the tiny models, 10 s and more for SmolLM2). The
+# rule-based rows also run on the whole split; FULL=1 runs the tiny fine-tuned models there too.
+# A SmolLM2 fine-tuned elsewhere (e.g. on a GPU: `webmimic train --base smollm2 --lora ...`) is
+# evaluated on the subset too if $SMOLLM2_FT names its folder. Run by `make table`, after
+# `make model` (which leaves build/bundled-model/examples.jsonl). A rerun resumes where it stopped.
 set -eu
 W=${WEBMIMIC:-.venv/bin/webmimic}
 RUNS=${1:-runs/table}
@@ -32,8 +32,9 @@ run() {  # run NAME AGENT [eval flags]: skips a finished run, resumes a cut-off 
 
 for agent in random heuristic "hf:$NORAT" bundled; do
     name=$(basename "${agent#hf:}")
-    run "$name" "$agent" --workers 2
     run "subset-$name" "$agent" --limit "$SUBSET"
+    case "$agent" in random | heuristic) run "$name" "$agent" --workers 2 ;; esac
+    if [ -n "${FULL:-}" ]; then run "$name" "$agent" --workers 2; fi
 done
 run subset-smollm2 smollm2 --limit "$SUBSET"
 finetuned=""
@@ -43,7 +44,9 @@ if [ -n "$SMOLLM2_FT" ]; then
 fi
 
 echo "## Whole test split"
-$W compare --markdown "$RUNS/random" "$RUNS/heuristic" "$RUNS/tiny-no-rationales" "$RUNS/bundled"
+whole="$RUNS/random $RUNS/heuristic"
+if [ -n "${FULL:-}" ]; then whole="$whole $RUNS/tiny-no-rationales $RUNS/bundled"; fi
+$W compare --markdown $whole
 echo
 echo "## First $SUBSET test sessions"
 $W compare --markdown "$RUNS/subset-random" "$RUNS/subset-heuristic" "$RUNS/subset-smollm2" \

@@ -235,9 +235,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N", help="browser processes replaying the sessions")
     p.add_argument(
         "--cut",
-        choices=["random", "last"],
-        default="random",
-        help="end each session's conversation at a random step (default) or the last (whole sessions fit)",
+        choices=["last", "random"],
+        default="last",
+        help="end each session's conversation at its last step (the paper's recipe) or a step drawn per session",
     )
     p.add_argument("--eval-sessions", metavar="FILE", help="evaluate the model on these sessions; figures in its card")
     p.add_argument("--eval-limit", type=int, metavar="N", help="only the first N eval sessions")

@@ -67,7 +67,7 @@ class TrainConfig:
     vocab_size: int = 4096
     limit: int | None = None  # the first N sessions
     resume: bool = False  # continue from the last checkpoint in OUT/checkpoints
-    cut: Literal["last", "random"] = "random"  # where each session's conversation ends (see _conversation)
+    cut: Literal["last", "random"] = "last"  # where each session's conversation ends (see _conversation)
     eval_sessions: str | None = None  # evaluate the saved model on these sessions (figures in the card)
     eval_limit: int | None = None  # the first N of them
 
@@ -277,8 +277,8 @@ def _eval_lines(config: TrainConfig, metrics: dict[str, Any] | None) -> list[str
     lines = [
         f"Evaluation on `{config.eval_sessions}`"
         + (f" (first {config.eval_limit} sessions)" if config.eval_limit else "")
-        + f": {metrics['sessions']} sessions, {metrics['steps']} checked steps, next action checked against the "
-        "person's, in the live shop (run folder `eval/`).",
+        + f": {metrics['sessions']} sessions, {metrics['steps']} checked steps, each predicted action checked "
+        "against the session's recorded next action in the live shop (run folder `eval/`).",
         "",
     ]
     for key in ("exact_match", "action_type_macro_f1", "session_outcome_f1", "element_accuracy"):
