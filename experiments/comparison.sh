@@ -22,12 +22,12 @@ if [ ! -f "$NORAT/config.json" ]; then
 fi
 
 run() {  # run NAME AGENT [eval flags]: skips a finished run, resumes a cut-off one
-    name=$1 agent=$2
+    run_dir=$RUNS/$1 run_agent=$2  # sh has no locals: names the loop below does not use
     shift 2
-    if [ -f "$RUNS/$name/metrics.json" ]; then return; fi
+    if [ -f "$run_dir/metrics.json" ]; then return; fi
     resume=""
-    if [ -d "$RUNS/$name" ]; then resume=--resume; fi
-    $W eval --agent "$agent" --out "$RUNS/$name" --screenshots 0 $resume "$@"
+    if [ -d "$run_dir" ]; then resume=--resume; fi
+    $W eval --agent "$run_agent" --out "$run_dir" --screenshots 0 $resume "$@"
 }
 
 for agent in random heuristic "hf:$NORAT" bundled; do
