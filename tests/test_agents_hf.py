@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from tiny_model import build_tiny_model
-from webmimic.agents import make_agent
+from webmimic.agents import Generation, make_agent
 from webmimic.agents.bundled import bundled_folder
 from webmimic.agents.hf import GenerationSettings, HFAgent, check_model_folder
 from webmimic.core.actions import AgentOutput
@@ -92,6 +92,28 @@ def test_sampling_is_seeded_and_greedy_is_deterministic(tiny, wm_browser):
     assert greedy[0] == greedy[1]
     sampled = GenerationSettings(max_new_tokens=8, context_tokens=8192, temperature=1.0, seed=5)
     assert HFAgent(tiny, sampled).act(obs) == HFAgent(tiny, sampled).act(obs)
+
+
+def test_make_agent_passes_the_generation_options_on(tiny):
+    options = Generation(temperature=0.5, top_p=0.9, max_new_tokens=16, context_tokens=1024)
+    agent = make_agent(f"hf:{tiny}", seed=7, generation=options)
+    assert isinstance(agent, HFAgent)
+    assert agent.settings == GenerationSettings(16, 0.5, 0.9, 7, 1024)
+    assert agent.budget == 1024 - 16
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"temperature": -1}, "temperature"),
+        ({"top_p": 0}, "top_p"),
+        ({"max_new_tokens": 0}, "max_new_tokens"),
+        ({"context_tokens": 200}, "must exceed max_new_tokens"),
+    ],
+)
+def test_bad_generation_options_are_refused(options, message):
+    with pytest.raises(ValueError, match=message):
+        Generation(**options)
 
 
 def test_a_long_session_is_truncated_to_the_context(tiny, wm_browser):

@@ -26,6 +26,12 @@ def test_help_lists_every_command(capsys):
         assert command in out
 
 
+def test_eval_refuses_bad_generation_options_before_starting(capsys, tmp_path):
+    assert main(["eval", "--agent", "bundled", "--top-p", "1.5", "--out", str(tmp_path / "run")]) == 2
+    assert "top_p must be in (0, 1], not 1.5" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_simplify_prints_simplified_html_of_a_file(capsys, tmp_path, playwright):
     page = tmp_path / "p.html"
     page.write_text("<html><body><script>x()</script><button>Add to cart</button><div hidden>gone</div></body></html>")

@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from envs_helpers import live_session
-from webmimic.agents.base import make_agent
+from webmimic.agents.base import Generation, make_agent
 from webmimic.cli import main
 from webmimic.evaluation import EvalConfig, EvalRunError, run_eval
 from webmimic.evaluation.rundir import MANIFEST_FILE, METRICS_FILE, REPORT_FILE, STEPS_FILE, TRACES_DIR
@@ -151,6 +151,9 @@ def test_refusals(oracle_run, sessions_file, tmp_path):
         run_eval(EvalConfig("oracle", str(sessions_file), str(out), progress=False))
     with pytest.raises(EvalRunError, match="agent differs"):
         run_eval(EvalConfig("random", str(sessions_file), str(out), resume=True, progress=False))
+    sampled = Generation(temperature=0.7)
+    with pytest.raises(EvalRunError, match="generation .*differs"):
+        run_eval(EvalConfig("oracle", str(sessions_file), str(out), resume=True, generation=sampled, progress=False))
     other = tmp_path / "other.jsonl"
     other.write_bytes(sessions_file.read_bytes() + b"\n")
     with pytest.raises(EvalRunError, match="sessions file differs"):

@@ -106,6 +106,7 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from webmimic.agents.base import Generation
     from webmimic.evaluation.runner import EvalConfig, run_eval
 
     try:
@@ -123,6 +124,7 @@ def _eval(args: argparse.Namespace) -> int:
             include_first=args.include_first,
             seed=args.seed,
             screenshots=args.screenshots,
+            generation=Generation(args.temperature, args.top_p, args.max_new_tokens, args.context_tokens),
         )
     except ValueError as err:
         print(f"webmimic eval: error: {err}", file=sys.stderr)
@@ -189,7 +191,10 @@ def _record_args(p: argparse.ArgumentParser) -> None:
 
 def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--agent", required=True, metavar="SPEC", help="oracle, random, heuristic, or module:attr (your own agent)"
+        "--agent",
+        required=True,
+        metavar="SPEC",
+        help="oracle, random, heuristic, smollm2, bundled, hf:PATH, openai:MODEL@URL, or module:attr (your own)",
     )
     p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled test split)")
     p.add_argument("--out", default=None, metavar="DIR", help="run directory (default: runs/<agent>-<sessions stem>)")
@@ -205,13 +210,20 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--trace", action="store_true", help="save a Playwright trace per session under DIR/traces")
     p.add_argument("--include-first", action="store_true", help="also check each session's first action")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of random agents")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of random agents and of sampling")
     p.add_argument(
         "--screenshots",
         type=int,
         default=20,
         metavar="K",
         help="screenshot the steps of the first K sessions (0: none)",
+    )
+    llm = p.add_argument_group("LLM agents (smollm2, bundled, hf:, openai:)")
+    llm.add_argument("--temperature", type=float, default=0.0, metavar="T", help="0 (default): greedy")
+    llm.add_argument("--top-p", type=float, default=1.0, metavar="P", help="nucleus sampling when T > 0")
+    llm.add_argument("--max-new-tokens", type=int, default=None, metavar="N", help="answer length (default 256)")
+    llm.add_argument(
+        "--context-tokens", type=int, default=None, metavar="T", help="prompt and answer budget (default: the model's)"
     )
 
 

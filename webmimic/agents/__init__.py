@@ -4,6 +4,6 @@ An agent maps an observation to its raw output; the env parses and checks it. Im
 package loads no browser and no model.
 """
 
-from webmimic.agents.base import AGENT_SPECS, Agent, make_agent
+from webmimic.agents.base import AGENT_SPECS, Agent, Generation, make_agent
 
-__all__ = ["AGENT_SPECS", "Agent", "make_agent"]
+__all__ = ["AGENT_SPECS", "Agent", "Generation", "make_agent"]

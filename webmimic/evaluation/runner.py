@@ -24,7 +24,7 @@ import sys
 import time
 from typing import Any
 
-from webmimic.agents.base import make_agent
+from webmimic.agents.base import Generation, make_agent
 from webmimic.core.actions import Action
 from webmimic.core.errors import EvalRunError, WebmimicError
 from webmimic.envs.replay_env import ReplayEnv
@@ -69,6 +69,7 @@ class EvalConfig:
     include_first: bool = False  # also check each session's first action (reset at step 0)
     seed: int = 0
     screenshots: int = 20  # sessions (the first K) whose steps get a screenshot and boxes
+    generation: Generation = Generation()  # the LLM agents' sampling, answer length and context
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -174,7 +175,7 @@ class SessionEvaluator:
     def _run(self, session_id: str, screenshots: bool) -> SessionResult:
         config, env = self.config, self.env
         # A fresh agent per session, seeded by the session: results don't depend on the worker split.
-        agent = make_agent(config.agent, seed=_session_seed(config.seed, session_id))
+        agent = make_agent(config.agent, seed=_session_seed(config.seed, session_id), generation=config.generation)
         obs, info = env.reset(options={"session_id": session_id, "step": 0 if config.include_first else 1})
         agent.reset(env, info)
         session, tab = env.session, env.tab
@@ -263,11 +264,12 @@ def _prepare_dir(
             ("agent", "agent"),
             ("include_first", "--include-first"),
             ("seed", "seed"),
+            ("generation", "generation (--temperature, --top-p, --max-new-tokens, --context-tokens)"),
         ):
-            if before.get(key) != manifest[key]:
+            if before.get(key) != manifest.get(key):
                 raise EvalRunError(
                     f"Cannot resume in {out}: the {what} differs from the interrupted run's "
-                    f"({before.get(key)!r} there, {manifest[key]!r} now). Use another --out for a new run."
+                    f"({before.get(key)!r} there, {manifest.get(key)!r} now). Use another --out for a new run."
                 )
     out.mkdir(parents=True, exist_ok=True)
     write_manifest(out, manifest)
@@ -362,14 +364,18 @@ def _purchase_names(sessions: Sequence[Session]) -> frozenset[str]:
 
 
 def _manifest(config: EvalConfig, sessions_path: str) -> dict[str, Any]:
-    """What a resume must match: the agent, the sessions file's bytes, the seed and the protocol."""
-    return {
+    """What a resume must match: the agent, how it generates (when not the default), the sessions
+    file's bytes, the seed and the protocol."""
+    manifest: dict[str, Any] = {
         "agent": config.agent,
         "sessions_file": os.path.abspath(sessions_path),
         "sessions_sha256": _sha256(sessions_path),
         "seed": config.seed,
         "include_first": config.include_first,
     }
+    if config.generation != Generation():
+        manifest["generation"] = asdict(config.generation)
+    return manifest
 
 
 def _worker_count(config: EvalConfig, todo: Sequence[tuple[str, bool]]) -> int:
@@ -417,7 +423,7 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
     out = Path(config.out) if config.out else default_out_dir(config.agent, sessions_path)
     manifest = _manifest(config, sessions_path)
     try:
-        make_agent(config.agent, seed=config.seed)  # a bad spec fails here, before any browser starts
+        make_agent(config.agent, seed=config.seed, generation=config.generation)  # fails before any browser starts
     except ValueError as err:
         raise EvalRunError(str(err)) from err
     kept = _prepare_dir(out, manifest, config.resume, all_sessions)
