@@ -3,7 +3,7 @@
 #
 # Every row runs on one documented subset, the first $SUBSET test sessions by id (the demo's
 # sessions), where McNemar's test pairs the same steps: the LLM rows are too slow for the whole
-# split on a 2-core CPU (about 1 s a step for the tiny models, 10 s and more for SmolLM2). The
+# split on a 2-core CPU (about 1 s a step for the tiny models, about 27 s for SmolLM2). The
 # rule-based rows also run on the whole split; FULL=1 runs the tiny fine-tuned models there too.
 # A SmolLM2 fine-tuned elsewhere (e.g. on a GPU: `webmimic train --base smollm2 --lora ...`) is
 # evaluated on the subset too if $SMOLLM2_FT names its folder. Run by `make table`, after
@@ -36,7 +36,8 @@ for agent in random heuristic "hf:$NORAT" bundled; do
     case "$agent" in random | heuristic) run "$name" "$agent" --workers 2 ;; esac
     if [ -n "${FULL:-}" ]; then run "$name" "$agent" --workers 2; fi
 done
-run subset-smollm2 smollm2 --limit "$SUBSET"
+# Prompt-only, in the fine-tuned models' context (4,096 tokens; its own 8,192 doubles the time a step takes).
+run subset-smollm2 smollm2 --limit "$SUBSET" --context-tokens 4096
 finetuned=""
 if [ -n "$SMOLLM2_FT" ]; then
     run subset-smollm2-ft "hf:$SMOLLM2_FT" --limit "$SUBSET"

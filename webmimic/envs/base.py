@@ -17,12 +17,12 @@ import numpy as np
 
 from webmimic.core.actions import Action, AgentOutput
 from webmimic.core.errors import ActionError
-from webmimic.envs.runtime import Runtime
+from webmimic.envs.runtime import Runtime, SiteServers
 from webmimic.envs.spaces import AnyText
 from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
 from webmimic.simulator.chromium import has_display
 
-__all__ = ["BrowserEnv", "history_entry", "page_spaces", "Obs", "Info", "StepResult"]
+__all__ = ["BrowserEnv", "history_entry", "page_spaces", "rendered_config", "Obs", "Info", "StepResult"]
 
 MAX_PAGE_CHARS = 4_000_000
 
@@ -56,6 +56,14 @@ def render_modes() -> list[str]:
     return ["human", "rgb_array"] if has_display() else ["rgb_array"]
 
 
+def rendered_config(config: BrowserConfig | None, render_mode: str | None) -> BrowserConfig:
+    """The browser a render mode needs: ``human`` shows it, slowed down enough to follow."""
+    config = config or BrowserConfig()
+    if render_mode == "human":
+        return dataclasses.replace(config, headless=False, slow_mo_ms=config.slow_mo_ms or 250)
+    return config
+
+
 class BrowserEnv(gym.Env[Obs, Any]):
     """A gymnasium env over a live browser. ``render_mode="human"`` opens a headed, slowed browser.
 
@@ -66,7 +74,13 @@ class BrowserEnv(gym.Env[Obs, Any]):
     metadata: dict[str, Any] = {"render_modes": ["human", "rgb_array"], "render_fps": 2}
 
     def __init__(
-        self, *, render_mode: str | None, browser: Browser | None, browser_config: BrowserConfig | None, timings: bool
+        self,
+        *,
+        render_mode: str | None,
+        browser: Browser | None,
+        browser_config: BrowserConfig | None,
+        timings: bool,
+        servers: SiteServers | None = None,
     ) -> None:
         known = type(self).metadata["render_modes"]
         if render_mode is not None and render_mode not in known:
@@ -74,10 +88,7 @@ class BrowserEnv(gym.Env[Obs, Any]):
         self.metadata = {**type(self).metadata, "render_modes": render_modes()}
         self.render_mode = render_mode
         self.timings = timings
-        config = browser_config or BrowserConfig()
-        if render_mode == "human":
-            config = dataclasses.replace(config, headless=False, slow_mo_ms=config.slow_mo_ms or 250)
-        self._runtime = Runtime(config, browser=browser)
+        self._runtime = Runtime(rendered_config(browser_config, render_mode), browser=browser, servers=servers)
         self.action_space = AnyText(1 << 16)
         self._obs: Observation | None = None
         self._history: list[dict[str, str]] = []

@@ -23,7 +23,7 @@ from webmimic.core.actions import Action, AgentOutput
 from webmimic.core.errors import ActionError, ReplayDivergenceError
 from webmimic.core.match import Match, compare_actions, partial_credit
 from webmimic.envs.base import BrowserEnv, Info, Obs, StepResult, history_entry, page_spaces
-from webmimic.envs.runtime import path_of
+from webmimic.envs.runtime import SiteServers, path_of
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import Session, read_sessions
 from webmimic.simulator import Browser, BrowserConfig, Observation
@@ -56,6 +56,7 @@ class ReplayEnv(BrowserEnv):
         render_mode: str | None = None,
         browser: Browser | None = None,
         browser_config: BrowserConfig | None = None,
+        servers: SiteServers | None = None,
         max_steps: int | None = None,
         strict: bool = False,
         timings: bool = False,
@@ -83,7 +84,9 @@ class ReplayEnv(BrowserEnv):
         self.reward_mode = reward
         self.max_steps = max_steps
         self.strict = strict
-        super().__init__(render_mode=render_mode, browser=browser, browser_config=browser_config, timings=timings)
+        super().__init__(
+            render_mode=render_mode, browser=browser, browser_config=browser_config, timings=timings, servers=servers
+        )
         self.observation_space = spaces.Dict(page_spaces())
         self._session: Session | None = None
         self._t = 0

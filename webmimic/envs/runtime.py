@@ -2,6 +2,8 @@
 
 Envs compose this instead of managing Chromium and servers themselves. A fresh tab (a fresh
 browser context, hence a fresh site state) per episode; one Chromium per env, not per episode.
+A vector env lends one browser and one set of servers to all its envs: the sites keep their
+state per browser context (cookie), so the envs stay isolated.
 """
 
 from __future__ import annotations
@@ -15,16 +17,43 @@ from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
 from webmimic.sites import Site, get_site
 from webmimic.sites.server import SiteServer
 
-__all__ = ["Runtime", "path_of"]
+__all__ = ["Runtime", "SiteServers", "path_of"]
+
+
+class SiteServers:
+    """The running servers of the sites in use, each started on first use; closed together."""
+
+    def __init__(self) -> None:
+        self._servers: dict[str, SiteServer] = {}
+
+    def site(self, name: str) -> tuple[Site, SiteServer]:
+        """The site and its running server."""
+        site = get_site(name)
+        if name not in self._servers:
+            self._servers[name] = site.serve()
+        return site, self._servers[name]
+
+    def relative(self, url: str, site_name: str | None) -> str:
+        """``url`` without the origin of ``site_name``'s server (as is when it is not running)."""
+        server = self._servers.get(site_name) if site_name is not None else None
+        return server.relative(url) if server is not None else url
+
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.close()
+        self._servers.clear()
 
 
 class Runtime:
-    """A browser (owned, or borrowed from the caller), lazily started site servers, one tab."""
+    """A browser and site servers (owned, or borrowed from a vector env), one tab."""
 
-    def __init__(self, config: BrowserConfig | None = None, *, browser: Browser | None = None):
+    def __init__(
+        self, config: BrowserConfig | None = None, *, browser: Browser | None = None, servers: SiteServers | None = None
+    ):
         self._owns_browser = browser is None
         self._browser = browser if browser is not None else Browser(config or BrowserConfig())
-        self._servers: dict[str, SiteServer] = {}
+        self._owns_servers = servers is None
+        self._servers = servers if servers is not None else SiteServers()
         self._tab: Tab | None = None
         self._closed = False
 
@@ -44,10 +73,7 @@ class Runtime:
 
     def site(self, name: str) -> tuple[Site, SiteServer]:
         """The site and its running server, started on first use."""
-        site = get_site(name)
-        if name not in self._servers:
-            self._servers[name] = site.serve()
-        return site, self._servers[name]
+        return self._servers.site(name)
 
     def fresh_tab(self, *, offline: bool = False) -> Tab:
         """Close the current tab and open one in a new, isolated browser context."""
@@ -59,12 +85,10 @@ class Runtime:
 
     def relative(self, obs: Observation, site_name: str | None) -> str:
         """The page's URL without the site server's origin, so observations don't depend on the port."""
-        if site_name is None or site_name not in self._servers:
-            return obs.url
-        return self._servers[site_name].relative(obs.url)
+        return self._servers.relative(obs.url, site_name)
 
     def close(self) -> None:
-        """Close the tab, the servers and (when owned) the browser; safe to call twice."""
+        """Close the tab and what it owns of the browser and the servers; safe to call twice."""
         if self._closed:
             return
         self._closed = True
@@ -77,9 +101,8 @@ class Runtime:
                 if self._owns_browser:
                     self._browser.close()
             finally:
-                for server in self._servers.values():
-                    server.close()
-                self._servers.clear()
+                if self._owns_servers:
+                    self._servers.close()
 
 
 def path_of(url: str) -> str:

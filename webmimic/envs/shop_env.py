@@ -15,6 +15,7 @@ from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
 from webmimic.envs.base import BrowserEnv, Info, Obs, StepResult, page_spaces
+from webmimic.envs.runtime import SiteServers
 from webmimic.envs.spaces import AnyText
 from webmimic.simulator import Browser, BrowserConfig
 from webmimic.sites.shop.catalog import Catalog
@@ -37,10 +38,13 @@ class ShopEnv(BrowserEnv):
         render_mode: str | None = None,
         browser: Browser | None = None,
         browser_config: BrowserConfig | None = None,
+        servers: SiteServers | None = None,
         persona: str = "",
         timings: bool = False,
     ) -> None:
-        super().__init__(render_mode=render_mode, browser=browser, browser_config=browser_config, timings=timings)
+        super().__init__(
+            render_mode=render_mode, browser=browser, browser_config=browser_config, timings=timings, servers=servers
+        )
         self.observation_space = spaces.Dict({**page_spaces(), "intent": AnyText(4096)})
         self.persona = persona
         self._catalog = Catalog.open()

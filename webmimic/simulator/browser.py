@@ -7,7 +7,7 @@ seconds a new Chromium costs. Every Browser in a thread shares that thread's Pla
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ from pathlib import Path
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 import uuid
 
 from playwright.sync_api import Browser as PWBrowser
@@ -32,7 +32,7 @@ from webmimic.core.errors import (
     ElementNotInteractableError,
     WebmimicError,
 )
-from webmimic.simulator import overlay, processes
+from webmimic.simulator import greenlets, overlay, processes
 from webmimic.simulator.capture import Capture, CaptureEvent
 from webmimic.simulator.chromium import LAUNCH_ARGS, find_chromium, has_display
 from webmimic.simulator.driver import PlaywrightLease, shared_playwright
@@ -40,6 +40,8 @@ from webmimic.simulator.execute import css_for, perform, resolve
 from webmimic.simulator.observation import Observation, observe_page, settle
 
 __all__ = ["BrowserConfig", "Browser", "Tab", "shared_playwright"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,13 @@ class Browser:
             tab._route_requests()  # before the page can load anything
         self._tabs.append(tab)
         return tab
+
+    def run_concurrently(self, calls: Sequence[Callable[[], T]]) -> list[T | Exception]:
+        """Run calls that drive this browser's tabs at the same time, in this thread; each call's
+        result or the Exception it raised, in order (``webmimic.simulator.greenlets``)."""
+        self._check_usable()
+        self.start()
+        return greenlets.run_concurrently(self._browser, calls)
 
     def _forget(self, tab: Tab) -> None:
         if tab in self._tabs:

@@ -1,0 +1,58 @@
+"""Browser.run_concurrently: calls on several tabs of one Chromium run at once, in one thread."""
+
+from __future__ import annotations
+
+import pytest
+
+from webmimic.core.actions import parse_action
+from webmimic.core.errors import ElementNotFoundError
+
+# Resolved by window.release(value), or after 20 s by itself (so a failure fails, not hangs).
+WAITS = "() => new Promise(resolve => { window.release = resolve; setTimeout(() => resolve('gave up'), 20000) })"
+
+
+@pytest.fixture
+def two_tabs(wm_browser):
+    tabs = [wm_browser.new_tab(), wm_browser.new_tab()]
+    yield tabs
+    for tab in tabs:
+        tab.close()
+
+
+def test_a_call_waiting_on_the_browser_lets_the_others_run(wm_browser, two_tabs):
+    # The first call waits for a promise that only the second call resolves: run one after the
+    # other, the first would wait until its timeout; run together, both finish.
+    first, second = two_tabs
+    first.set_content("<p>first</p>")
+    second.set_content("<button>Go</button>")
+
+    def wait_for_release():
+        return first.page.evaluate(WAITS)
+
+    def release():
+        observation = second.act(parse_action('{"type": "click", "name": "go"}'))
+        first.page.evaluate("() => window.release('released')")
+        return observation.names
+
+    assert wm_browser.run_concurrently([wait_for_release, release]) == ["released", ("go",)]
+
+
+def test_each_call_gets_its_own_result_or_error(wm_browser, two_tabs):
+    first, second = two_tabs
+
+    def show(tab, html):
+        return lambda: tab.set_content(html).names
+
+    def missing():
+        return first.act(parse_action('{"type": "click", "name": "no_such_button"}'))
+
+    results = wm_browser.run_concurrently([show(first, "<button>A</button>"), missing, show(second, "<a href=#>B</a>")])
+    assert results[0] == ("a",) and results[2] == ("b",)
+    assert isinstance(results[1], ElementNotFoundError)
+
+
+def test_zero_or_one_call_runs_plainly(wm_browser, wm_tab):
+    assert wm_browser.run_concurrently([]) == []
+    assert wm_browser.run_concurrently([lambda: wm_tab.set_content("<button>x</button>").names]) == [("x",)]
+    [error] = wm_browser.run_concurrently([lambda: 1 / 0])
+    assert isinstance(error, ZeroDivisionError)

@@ -1,0 +1,59 @@
+"""Many Playwright sync-API calls at once, on one driver, in one thread.
+
+The sync API runs Playwright's asyncio loop in a "dispatcher" greenlet and parks the calling
+greenlet while the browser works. Run each call in a greenlet of its own and the loop serves all
+of them: N tabs of one Chromium load, act and settle at the same time. Threads cannot do this
+(the sync API stays in the thread that started it), and a driver per thread costs about 125 MB.
+Playwright runs its own event handlers this way; the two helpers used here are its own, from
+``playwright._impl``, which is why ``pyproject.toml`` pins Playwright's minor version
+(``tests/test_simulator_greenlets.py`` checks the behaviour).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import greenlet
+from playwright._impl._greenlets import run_in_greenlet, wait_for_future
+
+__all__ = ["run_concurrently"]
+
+T = TypeVar("T")
+
+
+def run_concurrently(owner: Any, calls: Sequence[Callable[[], T]]) -> list[T | Exception]:
+    """Each call's result, or the Exception it raised, in order; the calls run at once.
+
+    ``owner`` is any sync-API object of the driver the calls use (a Playwright Browser). A call
+    that blocks on the browser lets the others run; pure Python work is not parallel.
+    """
+    if len(calls) < 2:
+        return [_outcome(call) for call in calls]
+    loop, dispatcher = owner._loop, owner._dispatcher_fiber
+
+    async def start_all() -> list[asyncio.Future[T]]:
+        futures = [run_in_greenlet(greenlet.greenlet, call) for call in calls]
+        await asyncio.wait(futures)
+        return futures
+
+    task = loop.create_task(start_all())
+    wait_for_future(loop, dispatcher, task)
+    return [_settled(future) for future in task.result()]
+
+
+def _settled(future: asyncio.Future[T]) -> T | Exception:
+    error = future.exception()
+    if error is None:
+        return future.result()
+    if not isinstance(error, Exception):
+        raise error  # KeyboardInterrupt and the like stop everything, as in a plain call
+    return error
+
+
+def _outcome(call: Callable[[], T]) -> T | Exception:
+    try:
+        return call()
+    except Exception as err:  # the same contract as the concurrent path
+        return err
