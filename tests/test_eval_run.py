@@ -15,6 +15,7 @@ from webmimic.cli import main
 from webmimic.evaluation import EvalConfig, EvalRunError, run_eval
 from webmimic.evaluation.rundir import MANIFEST_FILE, METRICS_FILE, REPORT_FILE, STEPS_FILE, TRACES_DIR
 from webmimic.replay.session import write_sessions
+from webmimic.simulator import Browser
 
 METADATA = {"wall_seconds", "config", "versions", "sessions_file", "limit", "failed_sessions"}
 
@@ -85,15 +86,29 @@ def test_step_records_screenshots_and_boxes(oracle_run):
     assert all(s["url"].startswith("/") and "step_ms" in s["timings"] for s in steps)
 
 
-def test_random_is_worse_and_workers_agree(random_run, sessions_file, runs):
+def test_random_is_worse_and_workers_agree_on_one_browser(random_run, sessions_file, runs, monkeypatch):
     _, one = random_run
     assert one["exact_match"] < 1.0
+    started, batches = set(), []
+    start, run_concurrently = Browser.start, Browser.run_concurrently
+
+    def spy_start(self):
+        started.add(id(self))
+        return start(self)
+
+    def spy_run(self, calls):
+        batches.append(len(calls))
+        return run_concurrently(self, calls)
+
+    monkeypatch.setattr(Browser, "start", spy_start)
+    monkeypatch.setattr(Browser, "run_concurrently", spy_run)
     two = run_eval(
         EvalConfig(
             "random", str(sessions_file), str(runs / "random-2"), workers=2, screenshots=0, seed=3, progress=False
         )
     )
     assert scores(two) == scores(one)
+    assert len(started) == 1 and batches == [2]  # two sessions at a time, one Chromium
 
 
 def test_resume_after_crash_gives_same_metrics(random_run, runs):

@@ -163,7 +163,7 @@ def _simplify_args(p: argparse.ArgumentParser) -> None:
 def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--agent", default="bundled", metavar="SPEC", help="agent spec (default: the bundled model)")
     p.add_argument("--limit", type=int, default=12, metavar="N", help="how many bundled test sessions (default 12)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="browser processes in parallel")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="sessions at once, on one browser")
     p.add_argument("--out", default="runs/demo", metavar="DIR", help="run directory (default runs/demo)")
     p.add_argument("--tour", action="store_true", help="instead: search and open a product, printing each observation")
     p.add_argument("--query", default="wireless headphones", help="--tour: what to search for")
@@ -198,7 +198,7 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled test split)")
     p.add_argument("--out", default=None, metavar="DIR", help="run directory (default: runs/<agent>-<sessions stem>)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="browser worker processes in parallel")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="sessions at once, on one browser")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions (by id)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--headed", action="store_true", help="show the browser with the human/agent overlay (one worker)")

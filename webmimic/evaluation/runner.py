@@ -1,23 +1,21 @@
 """``webmimic eval``: run an agent over recorded sessions in live browsers, crash-safely and resumably.
 
 The test protocol is the paper's: every action after the first of each session, with the true
-history (Replay-v0 reset at step 1, teacher forcing). Sessions run in worker *processes*
-(Playwright's sync API cannot cross threads); each worker owns its env and Chromium and sends a
-finished session's step records (and screenshots) back. The main process alone writes: a
-session's lines are appended to ``steps.jsonl`` at once and fsync'd, so an interrupted run
-loses at most the sessions in flight, and ``--resume`` redoes only those.
+history (Replay-v0 reset at step 1, teacher forcing). ``--workers N`` runs N sessions at once,
+each in its own env (an isolated context) of one Chromium, with one server per site, as the
+vector envs do (``Browser.run_concurrently``: one thread, one driver). A finished session's
+lines are appended to ``steps.jsonl`` at once and fsync'd, so an interrupted run loses at most
+the sessions in flight, and ``--resume`` redoes only those.
 """
 
 from __future__ import annotations
 
-import atexit
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-import concurrent.futures as futures
-from concurrent.futures.process import BrokenProcessPool
+import collections
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+import functools
 import hashlib
 import importlib.metadata
-import multiprocessing
 import os
 from pathlib import Path
 import sys
@@ -28,6 +26,7 @@ from webmimic.agents.base import Generation, make_agent
 from webmimic.core.actions import Action
 from webmimic.core.errors import EvalRunError, WebmimicError
 from webmimic.envs.replay_env import ReplayEnv
+from webmimic.envs.runtime import SiteServers
 from webmimic.evaluation.metrics import compute_metrics
 from webmimic.evaluation.rundir import (
     MANIFEST_FILE,
@@ -45,7 +44,7 @@ from webmimic.evaluation.rundir import (
 )
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import Session, read_sessions
-from webmimic.simulator import BrowserConfig, Tab
+from webmimic.simulator import Browser, BrowserConfig, Tab
 
 __all__ = ["EvalConfig", "EvalRunError", "SessionResult", "run_eval", "default_out_dir", "safe_name"]
 
@@ -153,15 +152,14 @@ def _screenshot(
 
 
 class SessionEvaluator:
-    """An env and its browser, kept for many sessions; runs one session at a time."""
+    """An env on the run's browser, kept for many sessions; runs one session at a time."""
 
-    def __init__(self, config: EvalConfig, sessions: str | Sequence[Session], out_dir: Path):
+    def __init__(
+        self, config: EvalConfig, sessions: Sequence[Session], out_dir: Path, browser: Browser, servers: SiteServers
+    ):
         self.config = config
         self.out_dir = out_dir
-        browser_config = BrowserConfig(
-            headless=not config.shows_browser, slow_mo_ms=config.slow_mo if config.shows_browser else 0
-        )
-        self.env = ReplayEnv(sessions, browser_config=browser_config, timings=True)
+        self.env = ReplayEnv(sessions, browser=browser, servers=servers, timings=True)
 
     def close(self) -> None:
         self.env.close()
@@ -223,21 +221,6 @@ class SessionEvaluator:
         return SessionResult(session_id, tuple(records), shots)
 
 
-_WORKER: SessionEvaluator | None = None
-
-
-def _init_worker(config: EvalConfig, sessions_path: str, out_dir: str) -> None:
-    global _WORKER
-    _WORKER = SessionEvaluator(config, sessions_path, Path(out_dir))
-    atexit.register(_WORKER.close)
-
-
-def _work(session_id: str, screenshots: bool) -> SessionResult:
-    if _WORKER is None:
-        raise RuntimeError("worker process was not initialised")
-    return _WORKER.run(session_id, screenshots)
-
-
 # -- the run directory ------------------------------------------------------------------------------
 def _checked_steps(session: Session, include_first: bool) -> list[int]:
     return list(range(0 if include_first else 1, len(session.steps)))
@@ -286,37 +269,39 @@ def _prepare_dir(
 
 
 # -- orchestration -------------------------------------------------------------------------------------
-def _results_in_process(
-    config: EvalConfig, sessions: Sequence[Session], out: Path, todo: Sequence[tuple[str, bool]]
-) -> Iterator[SessionResult]:
-    evaluator = SessionEvaluator(config, sessions, out)
-    try:
-        for session_id, shots in todo:
-            yield evaluator.run(session_id, shots)
-    finally:
-        evaluator.close()
-
-
-def _results_in_workers(
-    config: EvalConfig, sessions_path: str, out: Path, workers: int, todo: Sequence[tuple[str, bool]]
-) -> Iterator[SessionResult]:
-    pool = futures.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(config, sessions_path, str(out)),
+def _run_sessions(
+    config: EvalConfig,
+    sessions: Sequence[Session],
+    out: Path,
+    workers: int,
+    todo: Sequence[tuple[str, bool]],
+    save: Callable[[SessionResult], None],
+) -> None:
+    """Run the sessions of ``todo`` on one browser, ``workers`` at a time; ``save`` each result."""
+    browser = Browser(
+        BrowserConfig(headless=not config.shows_browser, slow_mo_ms=config.slow_mo if config.shows_browser else 0)
     )
+    servers = SiteServers()
+    queue = collections.deque(todo)
+    evaluators: list[SessionEvaluator] = []
+
+    def worker(evaluator: SessionEvaluator) -> None:
+        while queue:
+            session_id, shots = queue.popleft()
+            save(evaluator.run(session_id, shots))
+
     try:
-        pending = [pool.submit(_work, sid, shots) for sid, shots in todo]
-        for future in futures.as_completed(pending):
-            yield future.result()
-    except BrokenProcessPool as err:
-        raise EvalRunError(
-            "A worker process died (out of memory, or killed). Finished sessions are saved; "
-            "rerun with --resume to continue."
-        ) from err
+        evaluators += [SessionEvaluator(config, sessions, out, browser, servers) for _ in range(workers)]
+        for outcome in browser.run_concurrently([functools.partial(worker, e) for e in evaluators]):
+            if isinstance(outcome, Exception):
+                raise outcome
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            for evaluator in evaluators:
+                evaluator.close()
+            browser.close()
+        finally:
+            servers.close()
 
 
 class _Progress:
@@ -389,24 +374,24 @@ def _worker_count(config: EvalConfig, todo: Sequence[tuple[str, bool]]) -> int:
     return workers
 
 
-def _save(
-    results: Iterable[SessionResult],
-    writer: StepsWriter,
-    progress: _Progress,
-    on_result: Callable[[SessionResult], None] | None,
-) -> list[dict[str, str]]:
-    """Save each finished session at once; return the sessions that failed, with why."""
-    failures: list[dict[str, str]] = []
-    for result in results:
+class _Saver:
+    """Saves each finished session at once; keeps the sessions that failed, with why."""
+
+    def __init__(self, writer: StepsWriter, progress: _Progress, on_result: Callable[[SessionResult], None] | None):
+        self.writer, self.progress, self.on_result = writer, progress, on_result
+        self.failures: list[dict[str, str]] = []
+
+    def __call__(self, result: SessionResult) -> None:
         if result.error is not None:
-            failures.append({"session_id": result.session_id, "error": result.error})
-            progress.bar.write(f"webmimic eval: session {result.session_id!r} failed: {result.error}", file=sys.stderr)
-            continue
-        writer.write(result.records, result.shots)
-        progress.update(result)
-        if on_result is not None:
-            on_result(result)
-    return failures
+            self.failures.append({"session_id": result.session_id, "error": result.error})
+            self.progress.bar.write(
+                f"webmimic eval: session {result.session_id!r} failed: {result.error}", file=sys.stderr
+            )
+            return
+        self.writer.write(result.records, result.shots)
+        self.progress.update(result)
+        if self.on_result is not None:
+            self.on_result(result)
 
 
 def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] | None = None) -> dict[str, Any]:
@@ -434,17 +419,13 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
     previous = [r for r in kept if r.session_id in wanted]
     progress = _Progress(config.progress, sum(checked.values()), sum(map(bool, checked.values())), previous)
     writer = StepsWriter(out)
+    save = _Saver(writer, progress, on_result)
     try:
-        results = (
-            _results_in_process(config, selected, out, todo)
-            if workers == 1
-            else _results_in_workers(config, sessions_path, out, workers, todo)
-        )
-        failures = _save(results, writer, progress, on_result)
+        _run_sessions(config, selected, out, workers, todo, save)
     finally:
         writer.close()
         progress.close()
-    return _finish(out, config, manifest, selected, failures, time.perf_counter() - started)
+    return _finish(out, config, manifest, selected, save.failures, time.perf_counter() - started)
 
 
 def _finish(
