@@ -8,8 +8,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 import sys
+from typing import TYPE_CHECKING
 
 from webmimic.core.errors import WebmimicError
+
+if TYPE_CHECKING:
+    from webmimic.agents.base import Generation
 
 __all__ = ["main"]
 
@@ -60,6 +64,42 @@ def _generate(args: argparse.Namespace) -> int:
     return generate_main(args.site, args.sessions, args.seed, args.output, args.workers)
 
 
+def _generation(args: argparse.Namespace) -> Generation:
+    from webmimic.agents.base import Generation
+
+    return Generation(args.temperature, args.top_p, args.max_new_tokens, args.context_tokens)
+
+
+def _rollouts(args: argparse.Namespace) -> int:
+    from webmimic.evaluation.rollouts import RolloutConfig, run_rollouts
+
+    try:
+        config = RolloutConfig(
+            agent=args.agent,
+            out=args.out,
+            sessions=args.sessions,
+            envs=args.envs,
+            episodes=args.episodes,
+            samples=args.samples,
+            follow=args.follow,
+            reward=args.reward,
+            start_step=args.start_step,
+            seed=args.seed,
+            generation=_generation(args),
+            resume=args.resume,
+        )
+    except ValueError as err:
+        print(f"webmimic rollouts: error: {err}", file=sys.stderr)
+        return 2
+    summary = run_rollouts(config)
+    mean = summary["mean_return"]
+    print(
+        f"{summary['played']} episodes played ({summary['episodes']} in all, {summary['failed']} failed), "
+        f"mean return {'-' if mean is None else f'{mean:.3f}'}: {summary['out']}"
+    )
+    return 1 if summary["failed"] and summary["failed"] == summary["played"] else 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from webmimic.agents.train import TrainConfig, train
 
@@ -106,7 +146,6 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from webmimic.agents.base import Generation
     from webmimic.evaluation.runner import EvalConfig, run_eval
 
     try:
@@ -124,7 +163,7 @@ def _eval(args: argparse.Namespace) -> int:
             include_first=args.include_first,
             seed=args.seed,
             screenshots=args.screenshots,
-            generation=Generation(args.temperature, args.top_p, args.max_new_tokens, args.context_tokens),
+            generation=_generation(args),
         )
     except ValueError as err:
         print(f"webmimic eval: error: {err}", file=sys.stderr)
@@ -218,6 +257,10 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
         metavar="K",
         help="screenshot the steps of the first K sessions (0: none)",
     )
+    _generation_args(p)
+
+
+def _generation_args(p: argparse.ArgumentParser) -> None:
     llm = p.add_argument_group("LLM agents (smollm2, bundled, hf:, openai:)")
     llm.add_argument("--temperature", type=float, default=0.0, metavar="T", help="0 (default): greedy")
     llm.add_argument("--top-p", type=float, default=1.0, metavar="P", help="nucleus sampling when T > 0")
@@ -225,6 +268,27 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     llm.add_argument(
         "--context-tokens", type=int, default=None, metavar="T", help="prompt and answer budget (default: the model's)"
     )
+
+
+def _rollouts_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--agent", required=True, metavar="SPEC", help="any agent spec (see eval)")
+    p.add_argument("--out", required=True, metavar="FILE", help="trajectories, one JSON line per episode")
+    p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled train split)")
+    p.add_argument("--envs", type=int, default=1, metavar="N", help="episodes at once, on one browser")
+    p.add_argument("--episodes", type=int, default=1, metavar="M", help="episodes in all")
+    p.add_argument("--samples", type=int, default=1, metavar="K", help="consecutive episodes per session (a group)")
+    p.add_argument(
+        "--follow",
+        choices=("agent", "human"),
+        default="agent",
+        help="agent (default): its actions drive the browser, the reward is the session's outcome; "
+        "human: teacher forcing, a reward per step",
+    )
+    p.add_argument("--reward", choices=("partial", "exact"), default="partial", help="--follow human's step reward")
+    p.add_argument("--start-step", type=int, default=0, metavar="S", help="replay the human's first S actions first")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the episodes' sampling")
+    p.add_argument("--resume", action="store_true", help="keep the finished episodes in --out, play the rest")
+    _generation_args(p)
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
@@ -302,6 +366,12 @@ COMMANDS: tuple[tuple[str, Handler, str, Callable[[argparse.ArgumentParser], Non
         _eval,
         "Run an agent over sessions in live browsers; check each next action against the human's.",
         _eval_args,
+    ),
+    (
+        "rollouts",
+        _rollouts,
+        "Collect an agent's trajectories on replayed sessions (JSON Lines, resumable) for RL.",
+        _rollouts_args,
     ),
     ("train", _train, "Fine-tune an LLM shopper on sessions (loss on rationales and actions only).", _train_args),
     (

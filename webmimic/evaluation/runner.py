@@ -10,10 +10,8 @@ the sessions in flight, and ``--resume`` redoes only those.
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-import functools
 import hashlib
 import importlib.metadata
 import os
@@ -25,6 +23,7 @@ from typing import Any
 from webmimic.agents.base import Generation, make_agent
 from webmimic.core.actions import Action
 from webmimic.core.errors import EvalRunError, WebmimicError
+from webmimic.envs.pool import EnvPool
 from webmimic.envs.replay_env import ReplayEnv
 from webmimic.envs.runtime import SiteServers
 from webmimic.evaluation.metrics import compute_metrics
@@ -278,30 +277,15 @@ def _run_sessions(
     save: Callable[[SessionResult], None],
 ) -> None:
     """Run the sessions of ``todo`` on one browser, ``workers`` at a time; ``save`` each result."""
-    browser = Browser(
-        BrowserConfig(headless=not config.shows_browser, slow_mo_ms=config.slow_mo if config.shows_browser else 0)
+    browser_config = BrowserConfig(
+        headless=not config.shows_browser, slow_mo_ms=config.slow_mo if config.shows_browser else 0
     )
-    servers = SiteServers()
-    queue = collections.deque(todo)
-    evaluators: list[SessionEvaluator] = []
 
-    def worker(evaluator: SessionEvaluator) -> None:
-        while queue:
-            session_id, shots = queue.popleft()
-            save(evaluator.run(session_id, shots))
+    def make(browser: Browser, servers: SiteServers) -> SessionEvaluator:
+        return SessionEvaluator(config, sessions, out, browser, servers)
 
-    try:
-        evaluators += [SessionEvaluator(config, sessions, out, browser, servers) for _ in range(workers)]
-        for outcome in browser.run_concurrently([functools.partial(worker, e) for e in evaluators]):
-            if isinstance(outcome, Exception):
-                raise outcome
-    finally:
-        try:
-            for evaluator in evaluators:
-                evaluator.close()
-            browser.close()
-        finally:
-            servers.close()
+    with EnvPool(make, workers, browser_config) as pool:
+        pool.run(todo, lambda evaluator, job: save(evaluator.run(*job)))
 
 
 class _Progress:
