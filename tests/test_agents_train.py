@@ -8,6 +8,7 @@ import pytest
 
 from webmimic.agents import make_agent
 from webmimic.agents.examples import read_examples, replay_examples, write_examples
+from webmimic.agents.grpo import shopper_reward
 from webmimic.agents.hf import HFAgent, check_model_folder
 from webmimic.agents.train import TrainConfig, train
 from webmimic.cli import main
@@ -90,3 +91,27 @@ def test_models_lists_smollm2_and_trained_folders(trained, tmp_path, capsys):
     assert out.startswith("smollm2\n") and "\nbundled\n" in out and f"hf:{trained}" in out
     assert "Fine-tuned with `webmimic train` on 2 sessions" in out
     assert "not loadable" in out and "no such folder" in out
+
+
+def test_the_grpo_reward_is_partial_credit_against_the_person():
+    human = json.dumps({"type": "click", "name": "add_to_cart"})
+    completions = [
+        [{"role": "assistant", "content": '{"rationale": "yes", "action": {"type": "click", "name": "add_to_cart"}}'}],
+        [{"role": "assistant", "content": '{"type": "terminate"}'}],
+        [{"role": "assistant", "content": "no JSON here"}],
+    ]
+    assert shopper_reward(completions, [human] * 3) == [1.0, 0.5, 0.0]
+
+
+def test_grpo_from_a_fine_tuned_folder_saves_a_model_and_its_reward_curve(trained, tmp_path):
+    out = tmp_path / "grpo"
+    examples = str(trained / "examples.jsonl")
+    args = ["train", "--method", "grpo", "--base", str(trained), "--examples", examples, "--out", str(out)]
+    assert main([*args, "--max-steps", "2", "--group-size", "2", "--completion-tokens", "16"]) == 0
+    assert check_model_folder(out) == out
+    curve = [json.loads(line) for line in (out / "reward_curve.jsonl").read_text().splitlines()]
+    assert [point["step"] for point in curve] == [1, 2] and all(0.0 <= p["reward"] <= 1.0 for p in curve)
+    assert "Trained with GRPO" in (out / "README.md").read_text()
+    assert isinstance(HFAgent(out).act({"page": '<input name="search_input">', "url": "/", "history": ()}), str)
+    with pytest.raises(ValueError, match="--base bundled"):
+        train(TrainConfig(sessions=None, examples=examples, out=str(tmp_path / "x"), method="grpo"))

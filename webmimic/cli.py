@@ -121,6 +121,10 @@ def _train(args: argparse.Namespace) -> int:
         cut=args.cut,
         eval_sessions=args.eval_sessions,
         eval_limit=args.eval_limit,
+        method=args.method,
+        group_size=args.group_size,
+        completion_tokens=args.completion_tokens,
+        temperature=args.temperature,
     )
     out = train(config)
     print(f"Saved the fine-tuned model to {out}; evaluate it with: webmimic eval --agent hf:{out}")
@@ -299,7 +303,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--preset", choices=["tiny"], default="tiny", help="without --base: tokenizer and model from scratch"
     )
-    p.add_argument("--base", default=None, metavar="PATH", help="fine-tune this folder (or smollm2) instead")
+    p.add_argument(
+        "--base", default=None, metavar="PATH", help="fine-tune this folder (or smollm2, or bundled) instead"
+    )
     p.add_argument("--rationales", action=argparse.BooleanOptionalAction, default=True, help="train on rationales")
     p.add_argument("--lora", action="store_true", help="train LoRA adapters (merged into the saved model)")
     p.add_argument("--epochs", type=float, default=1.0, metavar="E")
@@ -318,6 +324,11 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-sessions", metavar="FILE", help="evaluate the model on these sessions; figures in its card")
     p.add_argument("--eval-limit", type=int, metavar="N", help="only the first N eval sessions")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in DIR/checkpoints")
+    rl = p.add_argument_group("GRPO (--method grpo, from a fine-tuned --base)")
+    rl.add_argument("--method", choices=["sft", "grpo"], default="sft", help="sft (default) or grpo")
+    rl.add_argument("--group-size", type=int, default=4, metavar="K", help="completions sampled per prompt")
+    rl.add_argument("--completion-tokens", type=int, default=96, metavar="N", help="longest completion sampled")
+    rl.add_argument("--temperature", type=float, default=1.0, metavar="T", help="sampling temperature")
 
 
 def _synthesize_args(p: argparse.ArgumentParser) -> None:

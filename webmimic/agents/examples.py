@@ -45,16 +45,20 @@ class TrainingExample:
     def steps(self) -> int:
         return len(self.observation.get("history", ())) + 1
 
+    def at(self, end: int | None = None) -> tuple[Mapping[str, Any], dict[str, Any], str | None]:
+        """The observation at step ``end`` (default: the last), the person's action there and its
+        rationale: every step's page is in the last step's history."""
+        if end is None or end == self.steps - 1:
+            return self.observation, self.action.to_dict(), self.rationale
+        history = self.observation["history"]
+        at = history[end]
+        observation = {**self.observation, "history": history[:end], "url": at["url"], "page": at["page"]}
+        return observation, json.loads(at["action"]), at.get("rationale")
+
     def conversation(self, *, rationales: bool, end: int | None = None) -> list[Message]:
         """The prompt at step ``end`` (default: the last) followed by that step's answer, as chat
         messages; every earlier step is in it as a past turn."""
-        if end is None or end == self.steps - 1:
-            observation, action, rationale = self.observation, self.action.to_dict(), self.rationale
-        else:
-            history = self.observation["history"]
-            at = history[end]
-            observation = {**self.observation, "history": history[:end], "url": at["url"], "page": at["page"]}
-            action, rationale = json.loads(at["action"]), at.get("rationale")
+        observation, action, rationale = self.at(end)
         answer = answer_text(action, rationale, rationales=rationales)
         return [*build_messages(observation, rationales=rationales), {"role": "assistant", "content": answer}]
 

@@ -33,7 +33,7 @@ from webmimic.agents.prompt import Message, fit_messages
 from webmimic.core.errors import ModelFolderError, PromptTooLongError
 from webmimic.core.files import atomic_write
 
-__all__ = ["CHATML_TRAINING_TEMPLATE", "TrainConfig", "tiny_model", "tiny_tokenizer", "train"]
+__all__ = ["CHATML_TRAINING_TEMPLATE", "TrainConfig", "load_base", "tiny_model", "tiny_tokenizer", "train"]
 
 CHATML_TRAINING_TEMPLATE = (
     "{% for m in messages %}"
@@ -70,6 +70,10 @@ class TrainConfig:
     cut: Literal["last", "random"] = "last"  # where each session's conversation ends (see _conversation)
     eval_sessions: str | None = None  # evaluate the saved model on these sessions (figures in the card)
     eval_limit: int | None = None  # the first N of them
+    method: Literal["sft", "grpo"] = "sft"  # grpo: reinforcement from a fine-tuned --base (agents/grpo.py)
+    group_size: int = 4  # GRPO: completions sampled per prompt
+    completion_tokens: int = 96  # GRPO: the longest completion sampled
+    temperature: float = 1.0  # GRPO: sampling temperature of the completions
 
 
 def tiny_tokenizer(texts: Sequence[str], vocab_size: int) -> Any:
@@ -116,11 +120,20 @@ def _base_model(config: TrainConfig, texts: Sequence[str]) -> tuple[Any, Any]:
     if config.base is None:
         tokenizer = tiny_tokenizer(texts, config.vocab_size)
         return tokenizer, tiny_model(tokenizer, config.context_tokens, config.seed)
+    return load_base(config.base)
+
+
+def load_base(base: str) -> tuple[Any, Any]:
+    """(tokenizer, model) of ``smollm2``, ``bundled`` or a model folder, to train further."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from webmimic.agents.bundled import bundled_folder
     from webmimic.agents.smollm2 import smollm2_folder
 
-    folder = smollm2_folder() if config.base == "smollm2" else check_model_folder(config.base)
+    if base in ("smollm2", "bundled"):
+        folder = smollm2_folder() if base == "smollm2" else bundled_folder()
+    else:
+        folder = check_model_folder(base)
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, use_safetensors=True)
     if tokenizer.pad_token is None:
@@ -159,7 +172,7 @@ def _conversation(example: TrainingExample, config: TrainConfig) -> list[Message
     return example.conversation(rationales=config.rationales, end=end)
 
 
-def _examples(config: TrainConfig, out: Path) -> list[TrainingExample]:
+def training_examples(config: TrainConfig, out: Path) -> list[TrainingExample]:
     """The configured examples file, a resumed run's own, or a fresh replay of the sessions;
     saved in the output folder either way, so the model's training data travels with it."""
     saved = out / "examples.jsonl"
@@ -174,19 +187,29 @@ def _examples(config: TrainConfig, out: Path) -> list[TrainingExample]:
     return examples
 
 
-def train(config: TrainConfig) -> Path:
-    """Train as configured; save a folder that ``hf:DIR`` loads, with a model card; return it."""
-    from datasets import Dataset
-    import torch
-    from trl import SFTConfig, SFTTrainer
-
-    out = Path(config.out)
+def checkpoints_to_resume(config: TrainConfig, out: Path) -> bool:
+    """Whether ``out`` holds checkpoints to resume from; an earlier run's without --resume is refused."""
     checkpoints = any((out / "checkpoints").glob("checkpoint-*"))
     if checkpoints and not config.resume:
         raise ModelFolderError(
             f"{out / 'checkpoints'} holds an earlier run's checkpoints: pass --resume or another --out."
         )
-    conversations = [_conversation(e, config) for e in _examples(config, out)]
+    return checkpoints
+
+
+def train(config: TrainConfig) -> Path:
+    """Train as configured; save a folder that ``hf:DIR`` loads, with a model card; return it."""
+    if config.method == "grpo":
+        from webmimic.agents.grpo import train_grpo
+
+        return train_grpo(config)
+    from datasets import Dataset
+    import torch
+    from trl import SFTConfig, SFTTrainer
+
+    out = Path(config.out)
+    checkpoints = checkpoints_to_resume(config, out)
+    conversations = [_conversation(e, config) for e in training_examples(config, out)]
     texts = [m["content"] for c in conversations for m in c]
     tokenizer, model = _base_model(config, texts)
     tokenizer.chat_template = CHATML_TRAINING_TEMPLATE
@@ -228,12 +251,12 @@ def train(config: TrainConfig) -> Path:
     tokenizer.save_pretrained(out)
     agent = {"rationales": config.rationales, "context_tokens": config.context_tokens}
     atomic_write(out / AGENT_FILE, json.dumps(agent, indent=2) + "\n")
-    metrics = _evaluate(config, out) if config.eval_sessions else None
+    metrics = evaluate_saved(config, out) if config.eval_sessions else None
     _model_card(out, config, len(fitted), trainer.state.log_history, metrics)
     return out
 
 
-def _evaluate(config: TrainConfig, out: Path) -> dict[str, Any]:
+def evaluate_saved(config: TrainConfig, out: Path) -> dict[str, Any]:
     """The saved model as ``hf:OUT`` on the eval sessions; the run goes to OUT/eval."""
     from webmimic.evaluation.runner import EvalConfig, run_eval
 
@@ -265,13 +288,13 @@ def _model_card(
         json.dumps(asdict(config), indent=2),
         "```",
         "",
-        *_eval_lines(config, metrics),
+        *eval_lines(config, metrics),
         "Load it as an agent with `webmimic eval --agent hf:" + str(out) + "`.",
     ]
     atomic_write(out / "README.md", "\n".join(lines) + "\n")
 
 
-def _eval_lines(config: TrainConfig, metrics: dict[str, Any] | None) -> list[str]:
+def eval_lines(config: TrainConfig, metrics: dict[str, Any] | None) -> list[str]:
     if metrics is None:
         return []
     lines = [
