@@ -111,6 +111,21 @@ def test_random_is_worse_and_workers_agree_on_one_browser(random_run, sessions_f
     assert len(started) == 1 and batches == [2]  # two sessions at a time, one Chromium
 
 
+def test_ray_workers_give_the_metrics_and_files_of_a_local_run(random_run, sessions_file, runs):
+    local_out, local = random_run
+    out = runs / "random-ray"
+    config = EvalConfig("random", str(sessions_file), str(out), workers=2, ray="local", seed=3, progress=False)
+    assert scores(run_eval(dataclasses.replace(config, screenshots=0))) == scores(local)
+    timed = ("timings",)
+    assert [{k: v for k, v in s.items() if k not in timed} for s in sorted_steps(out)] == [
+        {k: v for k, v in s.items() if k not in timed} for s in sorted_steps(local_out)
+    ]
+
+
+def sorted_steps(out: Path) -> list[dict]:
+    return sorted(read_steps(out), key=lambda s: (s["session_id"], s["step"]))
+
+
 def test_resume_after_crash_gives_same_metrics(random_run, runs):
     out, full = random_run
     crashed = runs / "crashed"

@@ -168,6 +168,7 @@ def _eval(args: argparse.Namespace) -> int:
             seed=args.seed,
             screenshots=args.screenshots,
             generation=_generation(args),
+            ray=args.ray,
         )
     except ValueError as err:
         print(f"webmimic eval: error: {err}", file=sys.stderr)
@@ -242,6 +243,14 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled test split)")
     p.add_argument("--out", default=None, metavar="DIR", help="run directory (default: runs/<agent>-<sessions stem>)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="sessions at once, on one browser")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run the workers as Ray actors, a browser each: a local Ray, or the cluster at ADDRESS",
+    )
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions (by id)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--headed", action="store_true", help="show the browser with the human/agent overlay (one worker)")

@@ -68,6 +68,7 @@ class EvalConfig:
     seed: int = 0
     screenshots: int = 20  # sessions (the first K) whose steps get a screenshot and boxes
     generation: Generation = Generation()  # the LLM agents' sampling, answer length and context
+    ray: str | None = None  # a Ray address ("local": start one): workers are Ray actors (ray_runner.py)
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -77,6 +78,8 @@ class EvalConfig:
             raise ValueError(f"limit must be at least 1, not {self.limit}.")
         if self.screenshots < 0:
             raise ValueError(f"screenshots must be 0 or more, not {self.screenshots}.")
+        if self.ray is not None and self.visual:
+            raise ValueError("--headed, --pause-on-mismatch and --trace need the browser here, not on Ray workers.")
 
     @property
     def visual(self) -> bool:
@@ -284,6 +287,11 @@ def _run_sessions(
     def make(browser: Browser, servers: SiteServers) -> SessionEvaluator:
         return SessionEvaluator(config, sessions, out, browser, servers)
 
+    if config.ray is not None:
+        from webmimic.evaluation.ray_runner import run_on_ray
+
+        run_on_ray(config, sessions, out, workers, todo, save)
+        return
     with EnvPool(make, workers, browser_config) as pool:
         pool.run(todo, lambda evaluator, job: save(evaluator.run(*job)))
 
