@@ -135,15 +135,21 @@ def train_grpo(config: TrainConfig) -> Path:
     tokenizer.save_pretrained(out)
     agent = {"rationales": config.rationales, "context_tokens": config.context_tokens}
     atomic_write(out / AGENT_FILE, json.dumps(agent, indent=2) + "\n")
-    curve = [
-        {"step": e["step"], "reward": e["reward"], "reward_std": e.get("reward_std")}
-        for e in trainer.state.log_history
-        if "reward" in e
-    ]
-    atomic_write(out / "reward_curve.jsonl", "".join(json.dumps(point) + "\n" for point in curve))
+    curve = _reward_curve(out, trainer.state.log_history)
     metrics = evaluate_saved(config, out) if config.eval_sessions else None
     _model_card(out, config, len(examples), len(states), curve, metrics)
     return out
+
+
+def _reward_curve(out: Path, log_history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The mean reward (and its spread) of each logged step, saved as ``reward_curve.jsonl``."""
+    curve = [
+        {"step": e["step"], "reward": e["reward"], "reward_std": e.get("reward_std")}
+        for e in log_history
+        if "reward" in e
+    ]
+    atomic_write(out / "reward_curve.jsonl", "".join(json.dumps(point) + "\n" for point in curve))
+    return curve
 
 
 def _model_card(
