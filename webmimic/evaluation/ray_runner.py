@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from webmimic.agents.base import Generation
+from webmimic.envs.pool import EnvPool
 from webmimic.envs.runtime import SiteServers
 from webmimic.evaluation.rundir import StepRecord
 from webmimic.evaluation.runner import EvalConfig, SessionEvaluator, SessionResult
@@ -30,17 +31,19 @@ MODEL_SPECS = ("hf:", "bundled", "smollm2")
 
 
 class _Worker:
-    """The actor: a browser, the site servers and an env, kept for many sessions."""
+    """The actor: a pool of one evaluator (a browser, the site servers, an env) for many sessions."""
 
     def __init__(self, config: dict[str, Any], sessions: list[dict[str, Any]], out: str) -> None:
         evaluation = EvalConfig(**{**config, "generation": Generation(**config["generation"]), "progress": False})
-        self.browser = Browser()
-        self.servers = SiteServers()
         replayed = [Session.from_dict(s) for s in sessions]
-        self.evaluator = SessionEvaluator(evaluation, replayed, Path(out), self.browser, self.servers)
+
+        def make(browser: Browser, servers: SiteServers) -> SessionEvaluator:
+            return SessionEvaluator(evaluation, replayed, Path(out), browser, servers)
+
+        self.pool = EnvPool(make, 1)
 
     def run(self, session_id: str, screenshots: bool) -> dict[str, Any]:
-        result = self.evaluator.run(session_id, screenshots)
+        result = self.pool.workers[0].run(session_id, screenshots)
         return {
             "session_id": result.session_id,
             "records": [r.to_dict() for r in result.records],
@@ -49,11 +52,7 @@ class _Worker:
         }
 
     def close(self) -> None:
-        try:
-            self.evaluator.close()
-            self.browser.close()
-        finally:
-            self.servers.close()
+        self.pool.close()
 
 
 def _result(data: dict[str, Any]) -> SessionResult:
