@@ -78,6 +78,14 @@ def test_a_cut_run_resumes_to_the_same_trajectories(heuristic_run, tmp_path):
     ]
 
 
+def test_rollouts_on_ray_actors_write_the_same_trajectories(heuristic_run, tmp_path):
+    config, full = heuristic_run
+    out = tmp_path / "ray.jsonl"
+    assert run_rollouts(dataclasses.replace(config, out=str(out), ray="local"))["played"] == 5
+    ordered = [sorted(records, key=lambda r: r["episode"]) for records in (lines(out), full)]
+    assert [without_timings(r) for r in ordered[0]] == [without_timings(r) for r in ordered[1]]
+
+
 def test_refusals_name_the_file_and_the_fix(heuristic_run, tmp_path):
     config, _ = heuristic_run
     with pytest.raises(EvalRunError, match="--resume"):

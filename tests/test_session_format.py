@@ -13,6 +13,7 @@ from webmimic.core.actions import Action
 from webmimic.core.errors import DataFormatError
 from webmimic.replay.session import (
     FORMAT,
+    FrozenDict,
     Persona,
     Session,
     Step,
@@ -459,6 +460,8 @@ def test_frozen_mappings_still_serialise():
     assert json.loads(json.dumps(session.meta)) == {"note": "hand-made", "tags": ["a", "b"]}
     with pytest.raises(TypeError):
         session.persona.fields["big_five"]["openness"] = 1.0  # type: ignore[index]
+    copied = copy.deepcopy(session)  # whole, as Ray sends sessions to its workers
+    assert copied == session and isinstance(copied.meta, FrozenDict)
 
 
 def test_purchase_name_may_be_a_dotted_suffix(tmp_path):

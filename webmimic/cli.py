@@ -86,6 +86,7 @@ def _rollouts(args: argparse.Namespace) -> int:
             start_step=args.start_step,
             seed=args.seed,
             generation=_generation(args),
+            ray=args.ray,
             resume=args.resume,
         )
     except ValueError as err:
@@ -243,14 +244,7 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled test split)")
     p.add_argument("--out", default=None, metavar="DIR", help="run directory (default: runs/<agent>-<sessions stem>)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="sessions at once, on one browser")
-    p.add_argument(
-        "--ray",
-        nargs="?",
-        const="local",
-        default=None,
-        metavar="ADDRESS",
-        help="run the workers as Ray actors, a browser each: a local Ray, or the cluster at ADDRESS",
-    )
+    _ray_arg(p)
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions (by id)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--headed", action="store_true", help="show the browser with the human/agent overlay (one worker)")
@@ -273,6 +267,17 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     _generation_args(p)
 
 
+def _ray_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run the workers as Ray actors, a browser each: a local Ray, or the cluster at ADDRESS",
+    )
+
+
 def _generation_args(p: argparse.ArgumentParser) -> None:
     llm = p.add_argument_group("LLM agents (smollm2, bundled, hf:, openai:)")
     llm.add_argument("--temperature", type=float, default=0.0, metavar="T", help="0 (default): greedy")
@@ -288,6 +293,7 @@ def _rollouts_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="trajectories, one JSON line per episode")
     p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled train split)")
     p.add_argument("--envs", type=int, default=1, metavar="N", help="episodes at once, on one browser")
+    _ray_arg(p)
     p.add_argument("--episodes", type=int, default=1, metavar="M", help="episodes in all")
     p.add_argument("--samples", type=int, default=1, metavar="K", help="consecutive episodes per session (a group)")
     p.add_argument(

@@ -26,6 +26,7 @@ from webmimic.core.files import atomic_write
 from webmimic.envs.pool import EnvPool
 from webmimic.envs.replay_env import ReplayEnv
 from webmimic.envs.runtime import SiteServers
+from webmimic.evaluation.runner import MODEL_SPECS
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import Session, read_sessions
 from webmimic.simulator import Browser
@@ -50,6 +51,7 @@ class RolloutConfig:
     start_step: int = 0  # the human's first actions replayed before the agent plays
     seed: int = 0
     generation: Generation = field(default_factory=Generation)
+    ray: str | None = None  # a Ray address ("local": start one): the envs are Ray actors, a browser each
     resume: bool = False
     progress: bool = True
 
@@ -207,25 +209,32 @@ def run_rollouts(config: RolloutConfig) -> dict[str, Any]:
     returns: list[float] = []
     failed = 0
 
-    def save(player: _Player, episode: _Episode) -> None:
+    def write(played: dict[str, Any]) -> None:
         nonlocal failed
-        record = {"format": ROLLOUT_FORMAT, "run": run, **player.play(episode)}
+        record = {"format": ROLLOUT_FORMAT, "run": run, **played}
         fh.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
         fh.flush()
         os.fsync(fh.fileno())
         if "error" in record:
             failed += 1
-            bar.write(f"webmimic rollouts: episode {episode.index} failed: {record['error']}", file=sys.stderr)
+            bar.write(f"webmimic rollouts: episode {record['episode']} failed: {record['error']}", file=sys.stderr)
         else:
             returns.append(record["return"])
         bar.update(1)
 
-    with (
-        open(out, "ab") as fh,
-        EnvPool(lambda b, s: _Player(config, sessions, b, s), min(config.envs, max(len(todo), 1))) as pool,
-    ):
+    def make(browser: Browser, servers: SiteServers) -> _Player:
+        return _Player(config, sessions, browser, servers)
+
+    with open(out, "ab") as fh:
         try:
-            pool.run(todo, save)
+            if config.ray is not None:
+                from webmimic.envs.ray_pool import run_on_ray
+
+                gpus = config.agent.startswith(MODEL_SPECS)
+                run_on_ray(config.ray, make, config.envs, todo, _Player.play, write, gpus=gpus)
+            else:
+                with EnvPool(make, min(config.envs, max(len(todo), 1))) as pool:
+                    pool.run(todo, lambda player, episode: write(player.play(episode)))
         finally:
             bar.close()
     return {

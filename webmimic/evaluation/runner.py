@@ -47,6 +47,7 @@ from webmimic.simulator import Browser, BrowserConfig, Tab
 
 __all__ = ["EvalConfig", "EvalRunError", "SessionResult", "run_eval", "default_out_dir", "safe_name"]
 
+MODEL_SPECS = ("hf:", "bundled", "smollm2")  # agents that run a model (a GPU each on Ray)
 VERSIONED = ("webmimic", "playwright", "gymnasium", "transformers", "torch")
 
 
@@ -68,7 +69,7 @@ class EvalConfig:
     seed: int = 0
     screenshots: int = 20  # sessions (the first K) whose steps get a screenshot and boxes
     generation: Generation = Generation()  # the LLM agents' sampling, answer length and context
-    ray: str | None = None  # a Ray address ("local": start one): workers are Ray actors (ray_runner.py)
+    ray: str | None = None  # a Ray address ("local": start one): workers are Ray actors (envs/ray_pool.py)
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -288,9 +289,10 @@ def _run_sessions(
         return SessionEvaluator(config, sessions, out, browser, servers)
 
     if config.ray is not None:
-        from webmimic.evaluation.ray_runner import run_on_ray
+        from webmimic.envs.ray_pool import run_on_ray
 
-        run_on_ray(config, sessions, out, workers, todo, save)
+        gpus = config.agent.startswith(MODEL_SPECS)
+        run_on_ray(config.ray, make, workers, todo, lambda evaluator, job: evaluator.run(*job), save, gpus=gpus)
         return
     with EnvPool(make, workers, browser_config) as pool:
         pool.run(todo, lambda evaluator, job: save(evaluator.run(*job)))

@@ -79,6 +79,10 @@ class FrozenDict(dict):
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(json.dumps(self, sort_keys=True, default=repr))
 
+    def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[Any, Any]]]:
+        """Rebuilt whole, not item by item, when copied or sent to another process (Ray workers)."""
+        return (FrozenDict, (dict(self),))
+
 
 def _freeze(value: Any) -> Any:
     if isinstance(value, Mapping):
