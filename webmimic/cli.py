@@ -329,7 +329,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context-tokens", type=int, default=4096, metavar="T", help="tokens per conversation")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions (by id)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="browser processes replaying the sessions")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="sessions replayed at once, on one browser")
     p.add_argument(
         "--cut",
         choices=["last", "random"],

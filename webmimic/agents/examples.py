@@ -3,7 +3,7 @@
 ``webmimic train`` needs, per session, the prompt observation at the last step (the persona, the
 intent, every page the person saw with their rationale and action, the current page) and the
 last answer. Getting the pages means replaying the session in a browser (teacher forcing), the
-slow part of training on a CPU machine, so it runs in parallel worker processes and its result is
+slow part of training on a CPU machine, so ``--workers`` sessions replay at once and the result is
 saved as JSON Lines (``examples.jsonl`` in the output folder). A saved file trains again, with or
 without rationales, on a machine without Chromium (``webmimic train --examples FILE``, e.g. a GPU
 box), and lets anyone audit exactly what the model was trained on.
@@ -11,20 +11,22 @@ box), and lets anyone audit exactly what the model was trained on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent import futures
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 import json
-import multiprocessing
 import os
 from pathlib import Path
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from webmimic.agents.prompt import Message, answer_text, build_messages
 from webmimic.core.actions import Action
 from webmimic.core.errors import DataFormatError
 from webmimic.core.files import atomic_write
+
+if TYPE_CHECKING:
+    from webmimic.envs.replay_env import ReplayEnv
+    from webmimic.replay.session import Session
 
 __all__ = ["EXAMPLES_FORMAT", "TrainingExample", "read_examples", "replay_examples", "write_examples"]
 
@@ -79,36 +81,27 @@ class TrainingExample:
 def replay_examples(
     sessions_path: str | os.PathLike[str], *, workers: int = 1, limit: int | None = None
 ) -> list[TrainingExample]:
-    """The examples of the first ``limit`` sessions (by id) of a file, replayed in ``workers`` processes."""
-    from webmimic.replay.session import read_sessions
-
-    ids = sorted(s.id for s in read_sessions(sessions_path))[:limit]
-    if workers <= 1 or len(ids) < 2:
-        return _replay(str(sessions_path), ids)
-    chunks = [ids[i::workers] for i in range(workers)]
-    with futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = list(pool.map(_replay, [str(sessions_path)] * workers, chunks))
-    return sorted((e for part in parts for e in part), key=lambda e: e.session_id)
-
-
-def _replay(sessions_path: str, ids: Sequence[str]) -> list[TrainingExample]:
-    """One browser replays each session up to its last step (a worker's share)."""
+    """The examples of the first ``limit`` sessions (by id) of a file, ``workers`` replayed at once
+    (each in its own context of one Chromium)."""
+    from webmimic.envs.pool import EnvPool
     from webmimic.envs.replay_env import ReplayEnv
     from webmimic.replay.session import read_sessions
 
-    wanted = set(ids)
-    sessions = [s for s in read_sessions(sessions_path) if s.id in wanted]
-    examples = []
-    with ReplayEnv(sessions) as env:
-        for session in sessions:
-            obs, _ = env.reset(options={"session_id": session.id, "step": len(session.steps) - 1})
-            last = session.steps[-1]
-            # as plain JSON (the history is a tuple in the env), so a saved example reads back equal
-            observation = json.loads(json.dumps({k: obs[k] for k in PROMPT_FIELDS if k in obs}))
-            examples.append(TrainingExample(session.id, observation, last.action, last.rationale))
-            if len(examples) % 50 == 0 or len(examples) == len(sessions):
-                print(f"  replayed {len(examples)}/{len(sessions)} sessions", file=sys.stderr, flush=True)
-    return examples
+    sessions = sorted(read_sessions(sessions_path), key=lambda s: s.id)[:limit]
+    examples: list[TrainingExample] = []
+
+    def replay(env: ReplayEnv, session: Session) -> None:
+        obs, _ = env.reset(options={"session_id": session.id, "step": len(session.steps) - 1})
+        last = session.steps[-1]
+        # as plain JSON (the history is a tuple in the env), so a saved example reads back equal
+        observation = json.loads(json.dumps({k: obs[k] for k in PROMPT_FIELDS if k in obs}))
+        examples.append(TrainingExample(session.id, observation, last.action, last.rationale))
+        if len(examples) % 50 == 0 or len(examples) == len(sessions):
+            print(f"  replayed {len(examples)}/{len(sessions)} sessions", file=sys.stderr, flush=True)
+
+    with EnvPool(lambda browser, servers: ReplayEnv(sessions, browser=browser, servers=servers), workers) as pool:
+        pool.run(sessions, replay)
+    return sorted(examples, key=lambda e: e.session_id)
 
 
 def write_examples(path: str | os.PathLike[str], examples: Iterable[TrainingExample]) -> Path:
