@@ -45,6 +45,7 @@ test: lint
 
 bench: setup
 	$(BIN)/python benchmarks/bench_observation.py
+	$(BIN)/webmimic bench --json build/bench.json
 
 # Regenerate the bundled synthetic sessions (train/test split by persona); same seed, same bytes.
 data: setup
