@@ -22,7 +22,7 @@ def test_help_lists_every_command(capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     commands = ("serve", "simplify", "demo", "validate", "generate", "record", "import-opera", "eval", "compare")
-    for command in (*commands, "train", "synthesize-rationales", "models", "rollouts"):
+    for command in (*commands, "train", "synthesize-rationales", "models", "rollouts", "bench"):
         assert command in out
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from pathlib import Path
 import sys
 from typing import TYPE_CHECKING
 
@@ -288,6 +289,25 @@ def _generation_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _bench_args(p: argparse.ArgumentParser) -> None:
+    """Here, not in bench.py, so that ``webmimic --help`` imports no browser (defaults: BenchConfig's)."""
+    p.add_argument("--sessions", type=Path, default=None, help="session file (default: the bundled test split)")
+    p.add_argument("--limit", type=int, default=20, help="sessions to replay (default 20)")
+    p.add_argument("--envs", type=int, nargs="+", default=[1, 2, 4, 8], help="env counts to scale over (1 2 4 8)")
+    p.add_argument("--scale-steps", type=int, default=160, help="env steps per env count (default 160)")
+    p.add_argument("--model-sessions", type=int, default=2, help="sessions the bundled model answers (0: skip)")
+    p.add_argument("--tokenizer", choices=("smollm2", "bundled"), default="smollm2", help="tokenizer of the counts")
+    p.add_argument("--no-browsergym", action="store_true", help="skip BrowserGym (its figures are null)")
+    p.add_argument("--build-dir", type=Path, default=Path("build"), help="where BrowserGym's virtualenv goes")
+    p.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from webmimic.evaluation.bench import bench_main
+
+    return bench_main(args)
+
+
 def _rollouts_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--agent", required=True, metavar="SPEC", help="any agent spec (see eval)")
     p.add_argument("--out", required=True, metavar="FILE", help="trajectories, one JSON line per episode")
@@ -398,6 +418,12 @@ COMMANDS: tuple[tuple[str, Handler, str, Callable[[argparse.ArgumentParser], Non
         _rollouts,
         "Collect an agent's trajectories on replayed sessions (JSON Lines, resumable) for RL.",
         _rollouts_args,
+    ),
+    (
+        "bench",
+        _bench,
+        "Measure replay speed (against BrowserGym), observation sizes, scaling, memory and model latency.",
+        _bench_args,
     ),
     ("train", _train, "Fine-tune an LLM shopper on sessions (loss on rationales and actions only).", _train_args),
     (
