@@ -25,12 +25,8 @@ import sys
 import time
 from typing import Any
 
-# The element a step targets, found by the XPath webmimic computed; its BrowserGym id (None if absent).
-FIND_BID = """(xpath) => {
-  const found = document.evaluate(xpath, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null);
-  const el = found.singleNodeValue;
-  return el && el.getAttribute ? el.getAttribute("bid") : null;
-}"""
+# The BrowserGym id of the element at the XPath webmimic computed (see the .js).
+FIND_BID = Path(__file__).with_name("browsergym_find_bid.js").read_text(encoding="utf-8")
 
 
 @dataclass
