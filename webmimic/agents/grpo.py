@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from webmimic.agents.examples import TrainingExample
-from webmimic.agents.hf import AGENT_FILE
 from webmimic.agents.prompt import build_messages, fit_messages
 from webmimic.agents.train import (
     TrainConfig,
@@ -29,6 +28,9 @@ from webmimic.agents.train import (
     eval_lines,
     evaluate_saved,
     load_base,
+    lora_config,
+    save_trained,
+    trainer_arguments,
     training_examples,
 )
 from webmimic.core.actions import Action, AgentOutput
@@ -84,7 +86,6 @@ def _states(examples: Sequence[TrainingExample], tokenizer: Any, config: TrainCo
 def train_grpo(config: TrainConfig) -> Path:
     """GRPO from ``config.base``; save a folder that ``hf:DIR`` loads, with the reward curve; return it."""
     from datasets import Dataset
-    import torch
     from trl import GRPOConfig, GRPOTrainer
 
     if config.base is None:
@@ -95,46 +96,24 @@ def train_grpo(config: TrainConfig) -> Path:
     tokenizer, model = load_base(config.base)
     tokenizer.padding_side = "left"
     states = _states(examples, tokenizer, config)
-    gpu = torch.cuda.is_available()
     args = GRPOConfig(
-        output_dir=str(out / "checkpoints"),
         num_generations=config.group_size,
         per_device_train_batch_size=config.group_size,
         max_completion_length=config.completion_tokens,
         temperature=config.temperature,
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps,
-        learning_rate=config.learning_rate,
-        seed=config.seed,
-        bf16=gpu,
-        use_cpu=not gpu,
-        logging_steps=1,
-        save_strategy="steps",
-        save_steps=50,
-        save_total_limit=1,
-        report_to="none",
+        **trainer_arguments(config, out),
     )
-    peft_config = None
-    if config.lora:
-        from peft import LoraConfig
-
-        peft_config = LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM")
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=shopper_reward,
         args=args,
         train_dataset=Dataset.from_list(states),
         processing_class=tokenizer,
-        peft_config=peft_config,
+        peft_config=lora_config() if config.lora else None,
     )
     trainer.train(resume_from_checkpoint=True if checkpoints else None)
-    trained: Any = trainer.model
-    final = trained.merge_and_unload() if config.lora else trained
-    final.save_pretrained(out)
     tokenizer.padding_side = "right"
-    tokenizer.save_pretrained(out)
-    agent = {"rationales": config.rationales, "context_tokens": config.context_tokens}
-    atomic_write(out / AGENT_FILE, json.dumps(agent, indent=2) + "\n")
+    save_trained(trainer, tokenizer, config, out)
     curve = _reward_curve(out, trainer.state.log_history)
     metrics = evaluate_saved(config, out) if config.eval_sessions else None
     _model_card(out, config, len(examples), len(states), curve, metrics)

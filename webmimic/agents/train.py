@@ -204,7 +204,6 @@ def train(config: TrainConfig) -> Path:
 
         return train_grpo(config)
     from datasets import Dataset
-    import torch
     from trl import SFTConfig, SFTTrainer
 
     out = Path(config.out)
@@ -215,28 +214,14 @@ def train(config: TrainConfig) -> Path:
     tokenizer.chat_template = CHATML_TRAINING_TEMPLATE
     fitted = _fitted(conversations, tokenizer, config.context_tokens)
     if config.lora:
-        from peft import LoraConfig, get_peft_model
+        from peft import get_peft_model
 
-        model = get_peft_model(
-            model, LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM")
-        )
-    gpu = torch.cuda.is_available()
+        model = get_peft_model(model, lora_config())
     args = SFTConfig(
-        output_dir=str(out / "checkpoints"),
         assistant_only_loss=True,
         max_length=config.context_tokens,
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps,
-        learning_rate=config.learning_rate,
         per_device_train_batch_size=config.batch_size,
-        seed=config.seed,
-        bf16=gpu,
-        use_cpu=not gpu,
-        logging_steps=1,
-        save_strategy="steps",
-        save_steps=50,
-        save_total_limit=1,
-        report_to="none",
+        **trainer_arguments(config, out),
     )
     trainer = SFTTrainer(
         model=model,
@@ -245,15 +230,48 @@ def train(config: TrainConfig) -> Path:
         processing_class=tokenizer,
     )
     trainer.train(resume_from_checkpoint=True if checkpoints else None)
+    save_trained(trainer, tokenizer, config, out)
+    metrics = evaluate_saved(config, out) if config.eval_sessions else None
+    _model_card(out, config, len(fitted), trainer.state.log_history, metrics)
+    return out
+
+
+def lora_config() -> Any:
+    """The LoRA adapters both methods train (rank 16 on every linear layer)."""
+    from peft import LoraConfig
+
+    return LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM")
+
+
+def trainer_arguments(config: TrainConfig, out: Path) -> dict[str, Any]:
+    """What SFT and GRPO runs share: length, optimizer, precision (bf16 on a GPU), logging, checkpoints."""
+    import torch
+
+    gpu = torch.cuda.is_available()
+    return {
+        "output_dir": str(out / "checkpoints"),
+        "num_train_epochs": config.epochs,
+        "max_steps": config.max_steps,
+        "learning_rate": config.learning_rate,
+        "seed": config.seed,
+        "bf16": gpu,
+        "use_cpu": not gpu,
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": 50,
+        "save_total_limit": 1,
+        "report_to": "none",
+    }
+
+
+def save_trained(trainer: Any, tokenizer: Any, config: TrainConfig, out: Path) -> None:
+    """The trained model (LoRA merged in), its tokenizer and how it plays, in ``out`` for ``hf:OUT``."""
     trained: Any = trainer.model
     final = trained.merge_and_unload() if config.lora else trained
     final.save_pretrained(out)
     tokenizer.save_pretrained(out)
     agent = {"rationales": config.rationales, "context_tokens": config.context_tokens}
     atomic_write(out / AGENT_FILE, json.dumps(agent, indent=2) + "\n")
-    metrics = evaluate_saved(config, out) if config.eval_sessions else None
-    _model_card(out, config, len(fitted), trainer.state.log_history, metrics)
-    return out
 
 
 def evaluate_saved(config: TrainConfig, out: Path) -> dict[str, Any]:
