@@ -60,6 +60,7 @@ JSON_KEYS = (
     "browsergym_axtree_tokens",
     "sessions_per_min_by_envs",
     "mem_mb_per_extra_env",
+    "pss_mb_per_extra_env",
     "model_step_ms_by_history",
 )
 
@@ -130,6 +131,7 @@ class ScalePoint:
     sessions_per_min: float
     steps_per_s: float
     rss_mb: float
+    pss_mb: float
     processes: int
 
 
@@ -179,19 +181,33 @@ def load_sessions(config: BenchConfig) -> list[Session]:
     return live
 
 
-def tree_memory() -> tuple[float, int]:
-    """RSS in MB of this process and every process below it (Playwright's driver, Chromium,
-    its renderers), and how many processes that is."""
+@dataclass(frozen=True)
+class TreeMemory:
+    """Memory of this process and every process below it (Playwright's driver, Chromium, its
+    renderers). RSS counts a page shared by several processes (Chromium's code, fonts) once per
+    process; PSS splits it among them, so PSS differences are what an extra process really adds."""
+
+    rss_mb: float
+    pss_mb: float
+    processes: int
+
+
+def tree_memory() -> TreeMemory:
     pids = [os.getpid(), *processes.descendants(os.getpid())]
-    total_kb = 0
+    rss_kb = pss_kb = 0
     for pid in pids:
         try:
-            status = Path(f"/proc/{pid}/status").read_text()
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
         except OSError:
             continue  # it exited meanwhile
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-        total_kb += int(match.group(1)) if match else 0
-    return total_kb / 1024, len(pids)
+        rss_kb += _kb(rollup, "Rss")
+        pss_kb += _kb(rollup, "Pss")
+    return TreeMemory(rss_kb / 1024, pss_kb / 1024, len(pids))
+
+
+def _kb(rollup: str, field: str) -> int:
+    match = re.search(rf"^{field}:\s+(\d+) kB", rollup, re.MULTILINE)
+    return int(match.group(1)) if match else 0
 
 
 # -- 1. replay throughput (one env) -----------------------------------------------------------
@@ -409,10 +425,10 @@ def scale_point(sessions: Sequence[Session], num_envs: int, config: BenchConfig)
                     done, stepped = done + 1 / len(env.session.steps), stepped + 1
             envs.step([action_json(env.expected_action()) for env in subs])
         elapsed = time.perf_counter() - started
-        rss, count = tree_memory()
+        memory = tree_memory()
     finally:
         envs.close()
-    return ScalePoint(num_envs, done / elapsed * 60, stepped / elapsed, rss, count)
+    return ScalePoint(num_envs, done / elapsed * 60, stepped / elapsed, memory.rss_mb, memory.pss_mb, memory.processes)
 
 
 # -- 5. the bundled model ---------------------------------------------------------------------------
@@ -517,15 +533,21 @@ def scale_figures(points: Sequence[ScalePoint]) -> dict[str, Any]:
     by_envs = {str(p.envs): round(p.sessions_per_min, 1) for p in points}
     one = next((p for p in points if p.envs == 1), None)
     most = max(points, key=lambda p: p.envs) if points else None
-    extra = None
+    extra = pss_extra = None
     if one is not None and most is not None and most.envs > 1:
         extra = round((most.rss_mb - one.rss_mb) / (most.envs - 1), 1)
+        pss_extra = round((most.pss_mb - one.pss_mb) / (most.envs - 1), 1)
     rows = [
         {"envs": p.envs, "sessions_per_min": round(p.sessions_per_min, 1), "steps_per_s": round(p.steps_per_s, 2),
-         "rss_mb": round(p.rss_mb, 1), "processes": p.processes}
+         "rss_mb": round(p.rss_mb, 1), "pss_mb": round(p.pss_mb, 1), "processes": p.processes}
         for p in points
     ]  # fmt: skip
-    return {"sessions_per_min_by_envs": by_envs, "mem_mb_per_extra_env": extra, "scaling": rows}
+    return {
+        "sessions_per_min_by_envs": by_envs,
+        "mem_mb_per_extra_env": extra,
+        "pss_mb_per_extra_env": pss_extra,
+        "scaling": rows,
+    }
 
 
 def model_figures(steps: Sequence[ModelStep]) -> dict[str, Any]:
@@ -583,6 +605,7 @@ def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
         "browsergym_axtree_tokens": tokens["axtree"],
         "sessions_per_min_by_envs": scale["sessions_per_min_by_envs"],
         "mem_mb_per_extra_env": scale["mem_mb_per_extra_env"],
+        "pss_mb_per_extra_env": scale["pss_mb_per_extra_env"],
         "model_step_ms_by_history": model["model_step_ms_by_history"],
     }
     details = {
@@ -681,17 +704,18 @@ def _scale_table(result: dict[str, Any]) -> list[str]:
     first = rows[0] if rows else None
     lines = [
         f"Scaling, gym.make_vec (N contexts of one Chromium), {result['details']['scale_steps']} env steps per N",
-        "| envs | sessions/min | vs 1 env | steps/s | RSS of the process tree | processes |",
-        "|---|---|---|---|---|---|",
+        "| envs | sessions/min | vs 1 env | steps/s | RSS of the process tree | PSS | processes |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         base = first["sessions_per_min"] if first and first["envs"] == 1 else None
         lines.append(
             f"| {row['envs']} | {row['sessions_per_min']:,.1f} | {_ratio(row['sessions_per_min'], base)} | "
-            f"{row['steps_per_s']:.2f} | {row['rss_mb']:,.0f} MB | {row['processes']} |"
+            f"{row['steps_per_s']:.2f} | {row['rss_mb']:,.0f} MB | {row['pss_mb']:,.0f} MB | {row['processes']} |"
         )
     lines.append(
-        f"Memory each extra env adds (RSS, largest N against 1): {_fmt(result['mem_mb_per_extra_env'], ' MB')}"
+        f"Memory each extra env adds (largest N against 1): RSS {_fmt(result['mem_mb_per_extra_env'], ' MB')}, "
+        f"PSS {_fmt(result['pss_mb_per_extra_env'], ' MB')}"
     )
     return lines
 
