@@ -33,6 +33,16 @@ __all__ = ["GenerationSettings", "HFAgent", "check_model_folder"]
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 AGENT_FILE = "webmimic_agent.json"  # the prompt mode and context a model was trained with
+CHECKED_JSON = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "generation_config.json",
+    AGENT_FILE,
+)
+MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on its JSON header
+COPY = "the file is damaged: copy the model folder again, or save it again with save_pretrained"
+RESAVE = "save the model again with model.save_pretrained(folder)"
 SAVE_SAFELY = "load it once in Python and save it with model.save_pretrained(folder, safe_serialization=True)"
 
 
@@ -52,30 +62,103 @@ class GenerationSettings:
 
 
 def check_model_folder(path: str | Path) -> Path:
-    """The folder, if it holds a safely loadable model; ModelFolderError naming the file and the fix."""
+    """The folder, if it holds a safely loadable model; ModelFolderError naming the file and the fix.
+
+    Everything that can be checked without loading is: the files are there, every JSON file
+    parses, and every safetensors file is whole (its header parses and its size is what the
+    header says), so a damaged copy is named before minutes of loading, not as a stack trace.
+    """
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise ModelFolderError(f"{folder}: no such folder. hf:PATH takes a local folder written by save_pretrained.")
     if not (folder / "config.json").is_file():
         raise ModelFolderError(f"{folder / 'config.json'}: missing; the folder is not a saved transformers model.")
-    safetensors = sorted(folder.glob("*.safetensors"))
-    pickles = sorted(p for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
-    if not safetensors and pickles:
-        raise ModelFolderError(f"{pickles[0]}: pickle weights are refused (loading them can run code); {SAVE_SAFELY}.")
-    if not safetensors:
-        raise ModelFolderError(f"{folder}: no *.safetensors weights; {SAVE_SAFELY}.")
+    if "model_type" not in _strict_json(folder / "config.json"):
+        raise ModelFolderError(f"{folder / 'config.json'}: has no model_type, so no architecture to load; {RESAVE}.")
+    _check_weights(folder)
     config = folder / "tokenizer_config.json"
     if not (folder / "tokenizer.json").is_file() and not config.is_file():
         raise ModelFolderError(
             f"{folder / 'tokenizer.json'}: missing (and no tokenizer_config.json); save the tokenizer in the "
             "folder too: tokenizer.save_pretrained(folder)."
         )
-    if not (folder / "chat_template.jinja").is_file() and "chat_template" not in _json(config):
+    settings = {n: _strict_json(folder / n) for n in CHECKED_JSON if (folder / n).is_file()}
+    if not (folder / "chat_template.jinja").is_file() and "chat_template" not in settings.get(config.name, {}):
         raise ModelFolderError(
             f"{folder / 'chat_template.jinja'}: missing, and {config.name} has no chat_template; set "
             "tokenizer.chat_template to the model's chat template and save the tokenizer again."
         )
     return folder
+
+
+def _check_weights(folder: Path) -> None:
+    """safetensors only, every shard the index names present, every file whole."""
+    safetensors = sorted(folder.glob("*.safetensors"))
+    pickles = sorted(p for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if not safetensors and pickles:
+        raise ModelFolderError(f"{pickles[0]}: pickle weights are refused (loading them can run code); {SAVE_SAFELY}.")
+    if not safetensors:
+        raise ModelFolderError(f"{folder}: no *.safetensors weights; {SAVE_SAFELY}.")
+    index = folder / "model.safetensors.index.json"
+    if index.is_file():
+        weight_map = _strict_json(index).get("weight_map")
+        if not isinstance(weight_map, dict):
+            raise ModelFolderError(f"{index}: has no weight_map object; {RESAVE}.")
+        for shard in sorted({str(v) for v in weight_map.values()}):
+            if not (folder / shard).is_file():
+                raise ModelFolderError(f"{folder / shard}: missing, but {index.name} names it; copy it in or {RESAVE}.")
+    for file in safetensors:
+        _check_safetensors(file)
+
+
+def _check_safetensors(path: Path) -> None:
+    """The file's 8-byte header length, its JSON header, and its size against the tensors' offsets.
+
+    Reads the header only (at most ``MAX_HEADER`` bytes), so a big model is checked in a moment.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        length = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if length < 2 or length > min(MAX_HEADER, size - 8):
+            raise ModelFolderError(
+                f"{path}: not a whole safetensors file (its header is cut short or damaged); {COPY}."
+            )
+        try:
+            header = json.loads(fh.read(length).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+            raise ModelFolderError(f"{path}: its safetensors header is damaged ({err}); {COPY}.") from err
+    if not isinstance(header, dict):
+        raise ModelFolderError(f"{path}: its safetensors header is not a JSON object; {COPY}.")
+    ends = [_tensor_end(path, name, entry) for name, entry in header.items() if name != "__metadata__"]
+    expected = 8 + length + max(ends, default=0)
+    if size != expected:
+        what = "cut short" if size < expected else "longer than its header says"
+        raise ModelFolderError(f"{path}: {size} bytes where its header needs {expected}: the file is {what}; {COPY}.")
+
+
+def _tensor_end(path: Path, name: str, entry: Any) -> int:
+    offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+        raise ModelFolderError(f"{path}: tensor {name!r} has no valid data_offsets in the header; {COPY}.")
+    return int(offsets[1])
+
+
+def _strict_json(path: Path) -> dict[str, Any]:
+    """A JSON object file of the folder; ModelFolderError saying where it breaks and what to do."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ModelFolderError(f"{path}: not UTF-8 text (byte {err.start + 1}); {COPY}.") from err
+    except json.JSONDecodeError as err:
+        raise ModelFolderError(
+            f"{path}: not valid JSON (line {err.lineno} column {err.colno}: {err.msg}); {COPY}."
+        ) from err
+    except OSError as err:
+        raise ModelFolderError(f"{path}: cannot be read ({err.strerror or err}); check its permissions.") from err
+    if not isinstance(data, dict):
+        raise ModelFolderError(f"{path}: a JSON {type(data).__name__}, where an object was expected; {COPY}.")
+    return data
 
 
 def _json(path: Path) -> dict[str, Any]:
@@ -98,10 +181,13 @@ def _load(folder: Path) -> tuple[Any, Any]:
     """(tokenizer, model), once per process and folder: an eval makes an agent per session."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
-    model = AutoModelForCausalLM.from_pretrained(
-        folder, local_files_only=True, trust_remote_code=False, use_safetensors=True
-    )
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(
+            folder, local_files_only=True, trust_remote_code=False, use_safetensors=True
+        )
+    except (OSError, ValueError, KeyError) as err:  # what transformers raises for a folder it cannot use
+        raise ModelFolderError(f"{folder}: transformers could not load the model: {err}; {RESAVE}.") from err
     model.eval()
     return tokenizer, model
 

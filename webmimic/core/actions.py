@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import json
 from typing import Any, Literal
 
-from webmimic.core.errors import ActionParseError
+from webmimic.core.errors import ActionParseError, shorten
 
 __all__ = [
     "Action",
@@ -41,7 +41,9 @@ class Action:
 
     def __post_init__(self) -> None:
         if self.type not in ACTION_TYPES:
-            raise ActionParseError(f"Unknown action type {self.type!r}; expected one of {', '.join(ACTION_TYPES)}.")
+            # Only a string is shown: the repr of a deeply nested JSON value would itself recurse too deep.
+            shown = repr(shorten(self.type)) if isinstance(self.type, str) else f"of type {type(self.type).__name__}"
+            raise ActionParseError(f"Unknown action type {shown}; expected one of {', '.join(ACTION_TYPES)}.")
         if self.type == "terminate":
             if self.name is not None or self.text is not None:
                 raise ActionParseError("A terminate action takes no 'name' or 'text'.")
@@ -73,7 +75,8 @@ class Action:
             raise ActionParseError(f"An action must be a JSON object, got {type(data).__name__}.")
         extra = set(data) - {"type", "name", "text"}
         if extra:
-            raise ActionParseError(f"Unexpected action key(s) {sorted(extra)}; allowed: type, name, text.")
+            shown = sorted(repr(k) if isinstance(k, str) else type(k).__name__ for k in extra)  # keys of any type
+            raise ActionParseError(f"Unexpected action key(s) {', '.join(shown)}; allowed: type, name, text.")
         if "type" not in data:
             raise ActionParseError("The action has no 'type'; expected click, type_and_submit or terminate.")
         return cls(data["type"], data.get("name"), data.get("text"))

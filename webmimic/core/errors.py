@@ -5,6 +5,7 @@ One tree; every layer raises from it, and nothing here needs a browser::
     WebmimicError
     ├── ChromiumNotFoundError      no Chromium executable; the message says how to get one
     ├── BrowserClosedError         a Browser or Tab used after close()
+    │   └── BrowserCrashedError    Chromium kept dying while an env restored its episode
     ├── ActionError                an agent's action could not be carried out
     │   ├── ActionParseError       not JSON, or not the paper's action schema
     │   ├── ElementNotFoundError   no element carries that name (lists the closest names)
@@ -17,7 +18,8 @@ One tree; every layer raises from it, and nothing here needs a browser::
     │                              a resume that does not match, a damaged steps file)
     ├── AgentBackendError          a model server that failed or stayed unreachable after retries
     ├── PromptTooLongError         a page whose named elements alone exceed a model's token budget
-    └── ModelFolderError           a model folder that cannot be loaded safely: names the file and the fix
+    ├── ModelFolderError           a model folder that cannot be loaded safely: names the file and the fix
+    └── DiskFullError              a write failed for lack of space (also an OSError): names the file
 
 Calling ``step`` before ``reset`` is gymnasium's own ``gymnasium.error.ResetNeeded``.
 """
@@ -26,11 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 import difflib
+import errno
 
 __all__ = [
     "WebmimicError",
     "ChromiumNotFoundError",
     "BrowserClosedError",
+    "BrowserCrashedError",
     "ActionError",
     "ActionParseError",
     "ElementNotFoundError",
@@ -43,7 +47,10 @@ __all__ = [
     "AgentBackendError",
     "PromptTooLongError",
     "ModelFolderError",
+    "DiskFullError",
     "closest_names",
+    "first_difference",
+    "shorten",
 ]
 
 
@@ -59,6 +66,10 @@ class BrowserClosedError(WebmimicError):
     """A browser, context or tab was used after it was closed."""
 
 
+class BrowserCrashedError(BrowserClosedError):
+    """Chromium kept dying: an env gave up restoring its episode after a bounded number of tries."""
+
+
 class ActionError(WebmimicError):
     """An action could not be parsed or carried out on the page."""
 
@@ -71,10 +82,21 @@ class ElementNotFoundError(ActionError):
     """No element on the page carries the requested name."""
 
     def __init__(self, name: str, candidates: Iterable[str]):
+        pool = set(candidates)
         self.name = name
-        self.closest = closest_names(name, candidates)
-        hint = f" Closest names: {', '.join(self.closest)}." if self.closest else " The page has no named elements."
-        super().__init__(f"No element named {name!r} on the page.{hint}")
+        self.count = len(pool)  # how many distinct names the page has
+        self.closest = closest_names(name, pool)
+        wanted = f"No element named {shorten(name)!r} on the page"
+        if self.closest:
+            many = "name" if self.count == 1 else "names"
+            message = f"{wanted}. Closest names: {', '.join(self.closest)} (of {self.count} {many} on the page)."
+        elif self.count == 1:
+            message = f"{wanted}, and the page's one named element is not close to it."
+        elif self.count:
+            message = f"{wanted}, and none of the page's {self.count} named elements is close to it."
+        else:
+            message = f"{wanted}. The page has no named elements."
+        super().__init__(message)
 
 
 class ElementNotInteractableError(ActionError):
@@ -95,7 +117,15 @@ class SiteError(WebmimicError):
 
 
 class ReplayDivergenceError(WebmimicError):
-    """The live site no longer matches a recorded session (the human's action can't be replayed)."""
+    """A live replay no longer matches its recording (the human's action can't be replayed).
+
+    ``incomplete_recording`` is True when the recording itself lacks what the step needs (no
+    URL, or a recorded page without the element the person acted on), so the site is not to blame.
+    """
+
+    def __init__(self, message: str, *, incomplete_recording: bool = False) -> None:
+        self.incomplete_recording = incomplete_recording
+        super().__init__(message)
 
 
 class DataFormatError(WebmimicError, ValueError):
@@ -132,11 +162,55 @@ class ModelFolderError(WebmimicError, ValueError):
     (pickle weights); the message names the file and what would fix it."""
 
 
+class DiskFullError(WebmimicError, OSError):
+    """A write failed because the disk (or the user's quota) is full. Also an ``OSError`` with
+    errno ENOSPC, so code that handles write failures in general handles this one too."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno.ENOSPC
+        self.filename = self.path = path
+
+    def __str__(self) -> str:  # the message, not OSError's "[Errno 28] ..."
+        return str(self.args[0])
+
+
 def closest_names(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
     """The candidate names most similar to ``name``, best first, for "did you mean" hints."""
     pool: Sequence[str] = sorted(set(candidates))
     close = difflib.get_close_matches(name, pool, n=n, cutoff=0.4)
-    if len(close) < n:
-        tail = name.rsplit(".", 1)[-1]
+    tail = name.rsplit(".", 1)[-1]
+    if len(close) < n and tail:  # an empty tail would "match" every name
         close += [c for c in pool if c.endswith(tail) and c not in close][: n - len(close)]
     return close
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    """``text`` cut to ``limit`` characters for a message (an agent may send megabytes)."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def first_difference(expected: str, found: str) -> str | None:
+    """Where two texts first differ, as a phrase naming the line and both versions; None if equal.
+
+    A divergence message shows this instead of guessing why the pages differ.
+    """
+    if expected == found:
+        return None
+    old, new = expected.splitlines(), found.splitlines()
+    for i, (a, b) in enumerate(zip(old, new, strict=False)):
+        if a != b:
+            col = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+            start = max(0, col - 40)
+            return f"line {i + 1}, column {col + 1}: recorded {_window(a, start)!r}, live {_window(b, start)!r}"
+    common = min(len(old), len(new))
+    if len(old) != len(new):
+        who, rest = ("recorded", old) if len(old) > len(new) else ("live", new)
+        return f"line {common + 1}: only the {who} page goes on, with {_window(rest[common], 0)!r}"
+    return "only in line endings"
+
+
+def _window(line: str, start: int, width: int = 100) -> str:
+    """``width`` characters of ``line`` from ``start``, with … where it was cut."""
+    text = line[start : start + width]
+    return ("…" if start else "") + text + ("…" if start + width < len(line) else "")

@@ -36,8 +36,8 @@ from types import TracebackType
 from typing import Any
 
 from webmimic.core.actions import Action
-from webmimic.core.errors import ActionParseError, EvalRunError
-from webmimic.core.files import atomic_write
+from webmimic.core.errors import ActionParseError, DiskFullError, EvalRunError
+from webmimic.core.files import atomic_write, disk_full_error, is_disk_full
 from webmimic.core.match import Match
 from webmimic.replay.session import OUTCOMES
 
@@ -74,6 +74,11 @@ TRACES_DIR = "traces"
 FIX = (
     "A crash only ever tears the last line, so this one was damaged or edited: delete it (or the whole file) "
     "and rerun `webmimic eval --resume` to redo its session."
+)
+
+KEPT = (
+    "The sessions written before are intact; `webmimic eval --resume` with the same arguments redoes only "
+    "the unfinished ones."
 )
 
 #: An element's bounding box in CSS pixels: x, y, width, height.
@@ -372,27 +377,62 @@ class StepsWriter:
 
     A session's screenshots are written (atomically) before its lines, and its lines in one write
     then fsync'd, so a record never points at a missing screenshot and a crash tears at most the
-    session being appended.
+    session being appended. A write that fails (a full disk: ``DiskFullError``) is cut back off
+    the file, so the sessions written before stay whole and ``--resume`` redoes only this one; if
+    the cut fails too, the writer refuses further writes rather than append after a torn line.
     """
 
     def __init__(self, out: str | os.PathLike[str]):
         self.out = Path(out)
-        self._fh = open(self.out / STEPS_FILE, "ab")  # noqa: SIM115 -- held open for the whole run
+        self.path = self.out / STEPS_FILE
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._torn = False
 
     def write(self, records: Sequence[StepRecord], shots: Mapping[str, bytes] | None = None) -> None:
+        if self._torn:
+            raise EvalRunError(f"{self.path}: an earlier write failed part-way; rerun `webmimic eval --resume`.")
         root = self.out.resolve()
         for rel, data in (shots or {}).items():
             target = self.out / rel
             if not target.resolve().is_relative_to(root):
                 raise EvalRunError(f"Screenshot path {rel!r} is outside the run directory {self.out}.")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(target, data)
-        self._fh.write(b"".join(r.to_line() for r in records))
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(target, data)
+            except OSError as err:
+                if is_disk_full(err):
+                    raise disk_full_error(target, err, f"Its session's steps were not written. {KEPT}") from err
+                raise
+        view = memoryview(b"".join(r.to_line() for r in records))
+        if not view:
+            return
+        start = os.fstat(self._fd).st_size
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+            os.fsync(self._fd)
+        except BaseException as err:  # Ctrl-C between two partial writes too: never leave half a session
+            self._cut_back(start)
+            if isinstance(err, OSError) and is_disk_full(err):
+                raise disk_full_error(self.path, err, KEPT) from err
+            if isinstance(err, OSError):
+                message = f"{self.path}: cannot append the step records: {err.strerror or err}. {KEPT}"
+                raise EvalRunError(message) from err
+            raise
+
+    def _cut_back(self, size: int) -> None:
+        """Drop what a failed write left after ``size`` bytes (nothing to drop on a device file)."""
+        try:
+            if os.fstat(self._fd).st_size > size:
+                os.ftruncate(self._fd, size)
+                os.fsync(self._fd)
+        except OSError:
+            self._torn = True
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def __enter__(self) -> StepsWriter:
         return self
@@ -422,6 +462,7 @@ def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 
 def write_manifest(out: str | os.PathLike[str], manifest: Mapping[str, Any]) -> Path:
+    """Write ``run.json``; a full disk is a ``DiskFullError`` naming it (no run.json: nothing to resume yet)."""
     return atomic_write(Path(out) / MANIFEST_FILE, json.dumps(manifest, indent=2))
 
 
@@ -431,4 +472,12 @@ def read_metrics(out: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 
 def write_metrics(out: str | os.PathLike[str], metrics: Mapping[str, Any]) -> Path:
-    return atomic_write(Path(out) / METRICS_FILE, json.dumps(metrics, indent=2, ensure_ascii=False))
+    """Write ``metrics.json``; on a full disk, say that the steps are safe and how to finish the run."""
+    path = Path(out) / METRICS_FILE
+    try:
+        return atomic_write(path, json.dumps(metrics, indent=2, ensure_ascii=False))
+    except DiskFullError as err:
+        kept = (
+            f"The step records in {STEPS_FILE} are intact: `webmimic eval --resume` with the same arguments writes it."
+        )
+        raise disk_full_error(path, err, kept) from err

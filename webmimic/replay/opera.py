@@ -21,11 +21,13 @@ from typing import Any, TextIO
 from webmimic.core.actions import Action
 from webmimic.core.errors import DataFormatError
 from webmimic.core.names import page_names
-from webmimic.replay.jsonl import json_lines, open_text
+from webmimic.replay.jsonl import read_json_lines
 from webmimic.replay.session import SNAPSHOT_SITE, Session, Step, problem_message, write_sessions
 
 __all__ = [
     "OPERA_COLUMNS",
+    "OPERA_REQUIRED_COLUMNS",
+    "OPERA_OPTIONAL_COLUMNS",
     "OPERA_ACTION_TYPES",
     "ImportSummary",
     "OperaRow",
@@ -52,6 +54,22 @@ OPERA_COLUMNS: tuple[str, ...] = (
     "input_text",
     "image",
 )
+#: The columns the importer reads; only these are required.
+OPERA_REQUIRED_COLUMNS: tuple[str, ...] = (
+    "session_id",
+    "action_id",
+    "timestamp",
+    "action_type",
+    "click_type",
+    "semantic_id",
+    "url",
+    "simplified_html",
+    "rationale",
+    "input_text",
+)
+#: Read when present (kept in ``meta``); a missing one is left out of ``meta``.
+OPERA_OPTIONAL_COLUMNS: tuple[str, ...] = ("window_size",)
+_READ_COLUMNS = OPERA_REQUIRED_COLUMNS + OPERA_OPTIONAL_COLUMNS
 OPERA_ACTION_TYPES: tuple[str, ...] = ("click", "input", "terminate")
 
 # Reports one problem with a row: (row, field, message).
@@ -100,7 +118,8 @@ def _cell(value: Any) -> str:
 
 def _missing_columns_error(path: str, missing: Sequence[str], line: int | None = None) -> DataFormatError:
     return DataFormatError(
-        f"missing column(s) {', '.join(missing)}; OPeRA action rows need the columns {', '.join(OPERA_COLUMNS)}",
+        f"missing column(s) {', '.join(missing)}; OPeRA action rows need the columns "
+        f"{', '.join(OPERA_REQUIRED_COLUMNS)} (others are ignored)",
         path=path,
         line=line,
         field=",".join(missing),
@@ -116,48 +135,30 @@ def _read_parquet(path: str, problems: list[DataFormatError]) -> Iterator[OperaR
     except (OSError, pa.ArrowException) as err:
         problems.append(DataFormatError(f"not a readable parquet file: {err}", path=path, line=None, field=None))
         return
-    missing = [c for c in OPERA_COLUMNS if c not in table.column_names]
+    missing = [c for c in OPERA_REQUIRED_COLUMNS if c not in table.column_names]
     if missing:
         problems.append(_missing_columns_error(path, missing))
         return
-    columns = {c: table.column(c).to_pylist() for c in OPERA_COLUMNS}
+    columns = {c: table.column(c).to_pylist() for c in _READ_COLUMNS if c in table.column_names}
     for i in range(table.num_rows):
-        yield OperaRow(path, i + 1, {c: _cell(columns[c][i]) for c in OPERA_COLUMNS})
+        yield OperaRow(path, i + 1, {c: _cell(values[i]) for c, values in columns.items()})
 
 
 def _read_jsonl(path: str, problems: list[DataFormatError]) -> Iterator[OperaRow]:
-    try:
-        with open_text(path) as fh:
-            for line in json_lines(fh):
-                lineno, data, err = line.number, line.value, line.error
-                if err is not None:
-                    problems.append(
-                        DataFormatError(
-                            f"malformed JSON at column {err.colno}: {err.msg}", path=path, line=lineno, field=None
-                        )
-                    )
-                    continue
-                if not isinstance(data, dict):
-                    problems.append(
-                        DataFormatError(
-                            f"each line must be a JSON object (one row), got {type(data).__name__}",
-                            path=path,
-                            line=lineno,
-                            field=None,
-                        )
-                    )
-                    continue
-                missing = [c for c in OPERA_COLUMNS if c not in data]
-                if missing:
-                    problems.append(_missing_columns_error(path, missing, lineno))
-                    continue
-                yield OperaRow(path, lineno, {c: _cell(data[c]) for c in OPERA_COLUMNS})
-    except (UnicodeDecodeError, EOFError, OSError) as err:
-        problems.append(
-            DataFormatError(
-                f"unreadable: {err}; expected UTF-8 JSON Lines, optionally gzip", path=path, line=None, field=None
-            )
-        )
+    for line in read_json_lines(path):
+        lineno, data = line.number, line.value
+        if line.problem is not None:
+            problems.append(DataFormatError(line.problem, path=path, line=lineno, field=None))
+            continue
+        if not isinstance(data, dict):
+            message = f"each line must be a JSON object (one row), got {type(data).__name__}"
+            problems.append(DataFormatError(message, path=path, line=lineno, field=None))
+            continue
+        missing = [c for c in OPERA_REQUIRED_COLUMNS if c not in data]
+        if missing:
+            problems.append(_missing_columns_error(path, missing, lineno))
+            continue
+        yield OperaRow(path, lineno, {c: _cell(data[c]) for c in _READ_COLUMNS if c in data})
 
 
 def _read_rows(path: str, problems: list[DataFormatError]) -> list[OperaRow]:
@@ -336,11 +337,9 @@ def _build_session(rows: list[OperaRow], report: Report) -> Session | None:
     first, last = rows[0], rows[-1]
     sid = first["session_id"]
     start_url = first["url"] if first["url"].startswith(("http://", "https://")) else ""
-    meta = {
-        "opera_session_id": sid,
-        "action_ids": [r["action_id"] for r in rows],
-        "window_size": first["window_size"],
-    }
+    meta: dict[str, Any] = {"opera_session_id": sid, "action_ids": [r["action_id"] for r in rows]}
+    if "window_size" in first.values:
+        meta["window_size"] = first["window_size"]
     try:
         return Session(
             id=sid,

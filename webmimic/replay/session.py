@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 import gzip
+import itertools
 import json
 import os
 from typing import Any
@@ -22,7 +23,7 @@ from webmimic.core.actions import ACTION_TYPES, Action
 from webmimic.core.errors import ActionParseError, DataFormatError, WebmimicError
 from webmimic.core.files import atomic_write
 from webmimic.core.names import is_purchase_name
-from webmimic.replay.jsonl import json_lines, open_text
+from webmimic.replay.jsonl import read_json_lines
 
 __all__ = [
     "FORMAT",
@@ -399,7 +400,11 @@ def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Se
         return None, problems
     fmt = data.get("format")
     if "format" in data and fmt not in SUPPORTED_FORMATS:
-        report("format", f"unsupported format {fmt!r}; this webmimic reads {', '.join(SUPPORTED_FORMATS)}")
+        report(
+            "format",
+            f"unsupported format {fmt!r}; this webmimic reads {', '.join(SUPPORTED_FORMATS)}: a file written by a "
+            "newer webmimic needs that version (pip install -U webmimic), any other must be converted",
+        )
         return None, problems
     _check_keys(data, _SESSION_KEYS, _REQUIRED_SESSION_KEYS, "", report)
     for key in ("id", "site", "start_url", "source", "outcome"):
@@ -467,36 +472,37 @@ def _scan(
     path = os.fspath(path)
     seen: dict[str, int] = {}
     purchase_names = _PurchaseNames(purchase_names_for)
+    lines = read_json_lines(path)
     try:
-        fh = open_text(path)
+        first = next(lines, None)
     except OSError as err:
-        yield None, [_problem(f"cannot open the file: {err.strerror or err}", path=path, line=None, field=None)]
+        yield None, [_problem(_cannot_open(err), path=path, line=None, field=None)]
         return
-    with fh:
-        lineno = 0
-        try:
-            for line in json_lines(fh):
-                lineno = line.number
-                if line.error is not None:
-                    fix = "each line must be one complete JSON object"
-                    message = f"malformed JSON at column {line.error.colno}: {line.error.msg}; {fix}"
-                    yield None, [_problem(message, path=path, line=lineno, field=None)]
-                    continue
-                session, problems = _parse_session(line.value, path=path, line=lineno)
-                if session is not None:
-                    if session.id in seen:
-                        fix = "ids must be unique within a file"
-                        message = f"duplicate session id {session.id!r} (first on line {seen[session.id]}); {fix}"
-                        problems.append(_problem(message, path=path, line=lineno, field="id"))
-                    seen.setdefault(session.id, lineno)
-                    problems += purchase_names.problems(session, path, lineno)
-                yield (None if problems else session), problems
-        except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, OSError) as err:
-            fix = "the file must be UTF-8 JSON Lines, optionally gzip"
-            yield (
-                None,
-                [_problem(f"unreadable after line {lineno}: {err}; {fix}", path=path, line=lineno + 1, field=None)],
-            )
+    if first is None:
+        message = "the file holds no sessions (it is empty); give a file with one session per line"
+        yield None, [_problem(message, path=path, line=None, field=None)]
+        return
+    for line in itertools.chain([first], lines):
+        if line.problem is not None:
+            yield None, [_problem(line.problem, path=path, line=line.number, field=None)]
+            continue
+        session, problems = _parse_session(line.value, path=path, line=line.number)
+        if session is not None:
+            if session.id in seen:
+                fix = "ids must be unique within a file"
+                message = f"duplicate session id {session.id!r} (first on line {seen[session.id]}); {fix}"
+                problems.append(_problem(message, path=path, line=line.number, field="id"))
+            seen.setdefault(session.id, line.number)
+            problems += purchase_names.problems(session, path, line.number)
+        yield (None if problems else session), problems
+
+
+def _cannot_open(err: OSError) -> str:
+    if isinstance(err, IsADirectoryError):
+        return "is a folder, not a session file; give a .jsonl or .jsonl.gz file"
+    if isinstance(err, FileNotFoundError):
+        return "no such file; check the path"
+    return f"cannot open the file: {err.strerror or err}"
 
 
 def iter_sessions(

@@ -25,7 +25,7 @@ from webmimic.core.errors import (
     ElementNotInteractableError,
 )
 from webmimic.core.names import is_valid_name
-from webmimic.simulator.observation import evaluate, settle
+from webmimic.simulator.observation import evaluate, observe_page, settle
 
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Tab
@@ -44,8 +44,10 @@ def resolve(tab: Tab, name: str, deadline: float | None = None, *, click: bool =
     if deadline is None:
         deadline = time.monotonic() + tab.timeout_ms / 1000
     if not is_valid_name(name):
-        names = tab.last_observation.names if tab.last_observation else ()
-        raise ElementNotFoundError(name, names)
+        # No element can carry it, so the page is not searched; the names (for the closest
+        # ones and the count) are the last observation's, or the page's own if none was taken.
+        last = tab.last_observation or observe_page(tab.page, deadline)
+        raise ElementNotFoundError(name, last.names)
     info: dict[str, Any] = evaluate(
         tab.page, {"op": "resolve", "name": name, "click": click}, deadline, f"looking for {name!r}"
     )
