@@ -32,7 +32,7 @@ chromium:
 	fi
 
 demo: setup
-	$(BIN)/webmimic demo
+	$(BIN)/webmimic demo --force
 
 # Style and types first: ruff (lint and format check) and mypy, configured in pyproject.toml.
 lint: setup

@@ -7,18 +7,119 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+import logging
+import math
 from pathlib import Path
+import shlex
 import sys
 from typing import TYPE_CHECKING
 
 from webmimic.core.errors import WebmimicError
+from webmimic.core.files import output_dir_problem, output_file_problem
 
 if TYPE_CHECKING:
     from webmimic.agents.base import Generation
 
-__all__ = ["main"]
+__all__ = [
+    "main",
+    "positive_int",
+    "non_negative_int",
+    "non_negative_float",
+    "positive_float",
+    "output_file",
+    "output_dir",
+]
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+# -- argument types: each checks one kind of value at parse time, before any work starts -------------
+def _number(text: str, kind: Callable[[str], float], what: str) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, not {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected {what}, not {text!r}")
+    return value
+
+
+def _at_least(low: int, what: str) -> Callable[[str], int]:
+    def check(text: str) -> int:
+        value = int(_number(text, int, what))
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, not {value}")
+        return value
+
+    check.__name__ = what  # argparse names the type in some messages
+    return check
+
+
+positive_int = _at_least(1, "a whole number of 1 or more")
+non_negative_int = _at_least(0, "a whole number of 0 or more")
+group_size = _at_least(2, "a whole number of 2 or more (GRPO compares completions within a group)")
+
+
+def max_steps(text: str) -> int:
+    """``train --max-steps``: a step count, or -1 (the default) for as many as the epochs take."""
+    value = _at_least(-1, "a whole number of 1 or more, or -1 for no limit")(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a whole number of 1 or more, or -1 for no limit, not 0")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = _number(text, float, "a number of 0 or more")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, not {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = _number(text, float, "a number greater than 0")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number greater than 0, not {text}")
+    return value
+
+
+def port(text: str) -> int:
+    value = _at_least(0, "a port from 0 (any free one) to 65535")(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 (any free one) to 65535, not {value}")
+    return value
+
+
+def output_file(text: str) -> str:
+    """A file to write: its folder must exist and it must not be a folder (checked before the work)."""
+    problem = output_file_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def output_dir(text: str) -> str:
+    """A folder to write into (created if missing): not a file, and creatable."""
+    problem = output_dir_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+# -- Ctrl-C -------------------------------------------------------------------------------------------
+def _interrupted(command: str, what: str, argv: Sequence[str] | None = None) -> int:
+    """One line on stderr for Ctrl-C (with the command that continues, when there is one); exit 130.
+
+    Playwright's driver also gets the terminal's SIGINT; the futures it leaves failed would be
+    logged by asyncio at exit as "Future exception was never retrieved", which is noise here.
+    """
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    again = ""
+    if argv is not None:
+        kept = [a for a in argv if a not in ("--resume", "--force")]
+        again = f"; to continue, run: {shlex.join(['webmimic', *kept, '--resume'])}"
+    said = f" {what}" if what else ""
+    print(f"\nwebmimic {command}: interrupted.{said}{again}", file=sys.stderr, flush=True)
+    return 130
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -43,7 +144,12 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.tour:
         return run_tour(query=args.query, headed=args.headed, slow_mo_ms=args.slow_mo)
-    return run_demo(agent=args.agent, limit=args.limit, out=args.out, workers=args.workers)
+    try:
+        return run_demo(
+            agent=args.agent, limit=args.limit, out=args.out, workers=args.workers, resume=args.resume, force=args.force
+        )
+    except KeyboardInterrupt:
+        return _interrupted("demo", f"The finished sessions are saved in {args.out}", args.argv)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -93,7 +199,10 @@ def _rollouts(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"webmimic rollouts: error: {err}", file=sys.stderr)
         return 2
-    summary = run_rollouts(config)
+    try:
+        summary = run_rollouts(config)
+    except KeyboardInterrupt:
+        return _interrupted("rollouts", f"The finished episodes are saved in {args.out}", args.argv)
     mean = summary["mean_return"]
     print(
         f"{summary['played']} episodes played ({summary['episodes']} in all, {summary['failed']} failed), "
@@ -162,6 +271,7 @@ def _eval(args: argparse.Namespace) -> int:
             workers=args.workers,
             limit=args.limit,
             resume=args.resume,
+            force=args.force,
             headed=args.headed,
             slow_mo=args.slow_mo,
             pause_on_mismatch=args.pause_on_mismatch,
@@ -175,7 +285,10 @@ def _eval(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"webmimic eval: error: {err}", file=sys.stderr)
         return 2
-    metrics = run_eval(config)
+    try:
+        metrics = run_eval(config)
+    except KeyboardInterrupt:
+        return _interrupted("eval", f"The finished sessions are saved in {_eval_out(args)}", args.argv)
 
     def pct(key: str) -> str:
         value = metrics.get(key)
@@ -191,6 +304,16 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_out(args: argparse.Namespace) -> str:
+    """The run directory of ``webmimic eval`` as given or defaulted (for messages)."""
+    if args.out:
+        return str(args.out)
+    from webmimic.evaluation.runner import default_out_dir
+    from webmimic.replay.bundled import bundled_sessions_path
+
+    return str(default_out_dir(args.agent, args.sessions or str(bundled_sessions_path("test"))))
+
+
 def _compare(args: argparse.Namespace) -> int:
     from webmimic.evaluation.compare import compare_main
 
@@ -199,7 +322,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", default="shop", help="site to serve (default: shop)")
-    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.add_argument("--port", type=port, default=0, help="port (default: a free one)")
 
 
 def _simplify_args(p: argparse.ArgumentParser) -> None:
@@ -208,13 +331,20 @@ def _simplify_args(p: argparse.ArgumentParser) -> None:
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--agent", default="bundled", metavar="SPEC", help="agent spec (default: the bundled model)")
-    p.add_argument("--limit", type=int, default=12, metavar="N", help="how many bundled test sessions (default 12)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="sessions at once, on one browser")
-    p.add_argument("--out", default="runs/demo", metavar="DIR", help="run directory (default runs/demo)")
+    p.add_argument(
+        "--limit", type=positive_int, default=12, metavar="N", help="how many bundled test sessions (default 12)"
+    )
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N", help="sessions at once, on one browser")
+    p.add_argument(
+        "--out", type=output_dir, default="runs/demo", metavar="DIR", help="run directory (default runs/demo)"
+    )
+    _rerun_args(p)
     p.add_argument("--tour", action="store_true", help="instead: search and open a product, printing each observation")
     p.add_argument("--query", default="wireless headphones", help="--tour: what to search for")
     p.add_argument("--headed", action="store_true", help="--tour: show the browser (needs a display, or xvfb-run)")
-    p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="--tour: delay each browser operation")
+    p.add_argument(
+        "--slow-mo", type=non_negative_float, default=0.0, metavar="MS", help="--tour: delay each browser operation"
+    )
 
 
 def _validate_args(p: argparse.ArgumentParser) -> None:
@@ -223,16 +353,18 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
 
 def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", default="shop", help="site to shop on (default: shop)")
-    p.add_argument("--sessions", type=int, required=True, metavar="N", help="how many sessions")
+    p.add_argument("--sessions", type=positive_int, required=True, metavar="N", help="how many sessions")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (same seed, same file)")
-    p.add_argument("--workers", type=int, default=1, metavar="W", help="browser processes in parallel")
-    p.add_argument("-o", "--output", required=True, help="session file to write (.jsonl or .jsonl.gz)")
+    p.add_argument("--workers", type=positive_int, default=1, metavar="W", help="browser processes in parallel")
+    p.add_argument(
+        "-o", "--output", type=output_file, required=True, help="session file to write (.jsonl or .jsonl.gz)"
+    )
 
 
 def _record_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", default="shop", help="site to record on (default: shop)")
     p.add_argument("--persona", default=None, help="free-text persona stored with the session")
-    p.add_argument("-o", "--output", required=True, help="session file (a new session is appended)")
+    p.add_argument("-o", "--output", type=output_file, required=True, help="session file (a new session is appended)")
 
 
 def _eval_args(p: argparse.ArgumentParser) -> None:
@@ -243,13 +375,21 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
         help="oracle, random, heuristic, smollm2, bundled, hf:PATH, openai:MODEL@URL, or module:attr (your own)",
     )
     p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled test split)")
-    p.add_argument("--out", default=None, metavar="DIR", help="run directory (default: runs/<agent>-<sessions stem>)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="sessions at once, on one browser")
+    p.add_argument(
+        "--out",
+        type=output_dir,
+        default=None,
+        metavar="DIR",
+        help="run directory (default: runs/<agent>-<sessions stem>)",
+    )
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N", help="sessions at once, on one browser")
     _ray_arg(p)
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions (by id)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="only the first N sessions (by id)")
+    _rerun_args(p)
     p.add_argument("--headed", action="store_true", help="show the browser with the human/agent overlay (one worker)")
-    p.add_argument("--slow-mo", type=float, default=0.0, metavar="MS", help="delay each browser operation when headed")
+    p.add_argument(
+        "--slow-mo", type=non_negative_float, default=0.0, metavar="MS", help="delay each browser operation when headed"
+    )
     p.add_argument(
         "--pause-on-mismatch",
         action="store_true",
@@ -260,12 +400,28 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of random agents and of sampling")
     p.add_argument(
         "--screenshots",
-        type=int,
+        type=non_negative_int,
         default=20,
         metavar="K",
         help="screenshot the steps of the first K sessions (0: none)",
     )
     _generation_args(p)
+
+
+def _rerun_args(p: argparse.ArgumentParser) -> None:
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    again.add_argument(
+        "--force", action="store_true", help="replace the earlier run in --out (only its own files are removed)"
+    )
+
+
+def _path(check: Callable[[str], str]) -> Callable[[str], Path]:
+    def convert(text: str) -> Path:
+        return Path(check(text))
+
+    convert.__name__ = check.__name__
+    return convert
 
 
 def _ray_arg(p: argparse.ArgumentParser) -> None:
@@ -281,25 +437,39 @@ def _ray_arg(p: argparse.ArgumentParser) -> None:
 
 def _generation_args(p: argparse.ArgumentParser) -> None:
     llm = p.add_argument_group("LLM agents (smollm2, bundled, hf:, openai:)")
-    llm.add_argument("--temperature", type=float, default=0.0, metavar="T", help="0 (default): greedy")
+    llm.add_argument("--temperature", type=non_negative_float, default=0.0, metavar="T", help="0 (default): greedy")
     llm.add_argument("--top-p", type=float, default=1.0, metavar="P", help="nucleus sampling when T > 0")
-    llm.add_argument("--max-new-tokens", type=int, default=None, metavar="N", help="answer length (default 256)")
     llm.add_argument(
-        "--context-tokens", type=int, default=None, metavar="T", help="prompt and answer budget (default: the model's)"
+        "--max-new-tokens", type=positive_int, default=None, metavar="N", help="answer length (default 256)"
+    )
+    llm.add_argument(
+        "--context-tokens",
+        type=positive_int,
+        default=None,
+        metavar="T",
+        help="prompt and answer budget (default: the model's)",
     )
 
 
 def _bench_args(p: argparse.ArgumentParser) -> None:
     """Here, not in bench.py, so that ``webmimic --help`` imports no browser (defaults: BenchConfig's)."""
     p.add_argument("--sessions", type=Path, default=None, help="session file (default: the bundled test split)")
-    p.add_argument("--limit", type=int, default=20, help="sessions to replay (default 20)")
-    p.add_argument("--envs", type=int, nargs="+", default=[1, 2, 4, 8], help="env counts to scale over (1 2 4 8)")
-    p.add_argument("--scale-steps", type=int, default=160, help="env steps per env count (default 160)")
-    p.add_argument("--model-sessions", type=int, default=2, help="sessions the bundled model answers (0: skip)")
+    p.add_argument("--limit", type=positive_int, default=20, help="sessions to replay (default 20)")
+    p.add_argument(
+        "--envs", type=positive_int, nargs="+", default=[1, 2, 4, 8], help="env counts to scale over (1 2 4 8)"
+    )
+    p.add_argument("--scale-steps", type=positive_int, default=160, help="env steps per env count (default 160)")
+    p.add_argument(
+        "--model-sessions", type=non_negative_int, default=2, help="sessions the bundled model answers (0: skip)"
+    )
     p.add_argument("--tokenizer", choices=("smollm2", "bundled"), default="smollm2", help="tokenizer of the counts")
     p.add_argument("--no-browsergym", action="store_true", help="skip BrowserGym (its figures are null)")
-    p.add_argument("--build-dir", type=Path, default=Path("build"), help="where BrowserGym's virtualenv goes")
-    p.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON")
+    p.add_argument(
+        "--build-dir", type=_path(output_dir), default=Path("build"), help="where BrowserGym's virtualenv goes"
+    )
+    p.add_argument(
+        "--json", type=_path(output_file), default=None, metavar="PATH", help="also write the figures as JSON"
+    )
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -310,12 +480,16 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _rollouts_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--agent", required=True, metavar="SPEC", help="any agent spec (see eval)")
-    p.add_argument("--out", required=True, metavar="FILE", help="trajectories, one JSON line per episode")
+    p.add_argument(
+        "--out", type=output_file, required=True, metavar="FILE", help="trajectories, one JSON line per episode"
+    )
     p.add_argument("--sessions", default=None, metavar="FILE", help="session file (default: the bundled train split)")
-    p.add_argument("--envs", type=int, default=1, metavar="N", help="episodes at once, on one browser")
+    p.add_argument("--envs", type=positive_int, default=1, metavar="N", help="episodes at once, on one browser")
     _ray_arg(p)
-    p.add_argument("--episodes", type=int, default=1, metavar="M", help="episodes in all")
-    p.add_argument("--samples", type=int, default=1, metavar="K", help="consecutive episodes per session (a group)")
+    p.add_argument("--episodes", type=positive_int, default=1, metavar="M", help="episodes in all")
+    p.add_argument(
+        "--samples", type=positive_int, default=1, metavar="K", help="consecutive episodes per session (a group)"
+    )
     p.add_argument(
         "--follow",
         choices=("agent", "human"),
@@ -324,7 +498,9 @@ def _rollouts_args(p: argparse.ArgumentParser) -> None:
         "human: teacher forcing, a reward per step",
     )
     p.add_argument("--reward", choices=("partial", "exact"), default="partial", help="--follow human's step reward")
-    p.add_argument("--start-step", type=int, default=0, metavar="S", help="replay the human's first S actions first")
+    p.add_argument(
+        "--start-step", type=non_negative_int, default=0, metavar="S", help="replay the human's first S actions first"
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the episodes' sampling")
     p.add_argument("--resume", action="store_true", help="keep the finished episodes in --out, play the rest")
     _generation_args(p)
@@ -334,7 +510,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     data = p.add_mutually_exclusive_group(required=True)
     data.add_argument("--sessions", metavar="FILE", help="training sessions (e.g. the bundled train split)")
     data.add_argument("--examples", metavar="FILE", help="an earlier run's examples.jsonl (no browser needed)")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for the model (hf:DIR loads it)")
+    p.add_argument(
+        "--out", type=output_dir, required=True, metavar="DIR", help="folder for the model (hf:DIR loads it)"
+    )
     p.add_argument(
         "--preset", choices=["tiny"], default="tiny", help="without --base: tokenizer and model from scratch"
     )
@@ -343,13 +521,17 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--rationales", action=argparse.BooleanOptionalAction, default=True, help="train on rationales")
     p.add_argument("--lora", action="store_true", help="train LoRA adapters (merged into the saved model)")
-    p.add_argument("--epochs", type=float, default=1.0, metavar="E")
-    p.add_argument("--learning-rate", type=float, default=1e-3, metavar="LR", help="peak learning rate (default 1e-3)")
-    p.add_argument("--max-steps", type=int, default=-1, metavar="N", help="stop after N optimizer steps")
-    p.add_argument("--context-tokens", type=int, default=4096, metavar="T", help="tokens per conversation")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions (by id)")
+    p.add_argument("--epochs", type=positive_float, default=1.0, metavar="E")
+    p.add_argument(
+        "--learning-rate", type=positive_float, default=1e-3, metavar="LR", help="peak learning rate (default 1e-3)"
+    )
+    p.add_argument("--max-steps", type=max_steps, default=-1, metavar="N", help="stop after N optimizer steps")
+    p.add_argument("--context-tokens", type=positive_int, default=4096, metavar="T", help="tokens per conversation")
+    p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="only the first N sessions (by id)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="sessions replayed at once, on one browser")
+    p.add_argument(
+        "--workers", type=positive_int, default=1, metavar="N", help="sessions replayed at once, on one browser"
+    )
     p.add_argument(
         "--cut",
         choices=["last", "random"],
@@ -357,20 +539,22 @@ def _train_args(p: argparse.ArgumentParser) -> None:
         help="end each session's conversation at its last step (the paper's recipe) or a step drawn per session",
     )
     p.add_argument("--eval-sessions", metavar="FILE", help="evaluate the model on these sessions; figures in its card")
-    p.add_argument("--eval-limit", type=int, metavar="N", help="only the first N eval sessions")
+    p.add_argument("--eval-limit", type=positive_int, metavar="N", help="only the first N eval sessions")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in DIR/checkpoints")
     rl = p.add_argument_group("GRPO (--method grpo, from a fine-tuned --base)")
     rl.add_argument("--method", choices=["sft", "grpo"], default="sft", help="sft (default) or grpo")
-    rl.add_argument("--group-size", type=int, default=4, metavar="K", help="completions sampled per prompt")
-    rl.add_argument("--completion-tokens", type=int, default=96, metavar="N", help="longest completion sampled")
-    rl.add_argument("--temperature", type=float, default=1.0, metavar="T", help="sampling temperature")
+    rl.add_argument("--group-size", type=group_size, default=4, metavar="K", help="completions sampled per prompt")
+    rl.add_argument(
+        "--completion-tokens", type=positive_int, default=96, metavar="N", help="longest completion sampled"
+    )
+    rl.add_argument("--temperature", type=positive_float, default=1.0, metavar="T", help="sampling temperature")
 
 
 def _synthesize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, metavar="SPEC", help="the LLM: smollm2, bundled, hf:PATH, openai:...")
     p.add_argument("--sessions", required=True, metavar="FILE", help="sessions whose missing rationales to fill")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="session file to write")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N sessions")
+    p.add_argument("-o", "--output", type=output_file, required=True, metavar="FILE", help="session file to write")
+    p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="only the first N sessions")
 
 
 def _models_args(p: argparse.ArgumentParser) -> None:
@@ -386,7 +570,9 @@ def _compare_args(p: argparse.ArgumentParser) -> None:
 
 def _import_opera_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="OPeRA files: .parquet, .jsonl, .jsonl.gz")
-    p.add_argument("-o", "--output", required=True, help="session file to write (.jsonl or .jsonl.gz)")
+    p.add_argument(
+        "-o", "--output", type=output_file, required=True, help="session file to write (.jsonl or .jsonl.gz)"
+    )
 
 
 # name, handler, help, arguments; in the order `webmimic --help` lists them.
@@ -463,6 +649,7 @@ def _build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # to say which command continues after Ctrl-C
     try:
         code: int = args.handler(args)
         return code
@@ -470,7 +657,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"webmimic {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
+        return _interrupted(args.command, "")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,9 @@ instead walks the shop once and prints each page's observation.
 from __future__ import annotations
 
 from pathlib import Path
-import shutil
 
 from webmimic.core.actions import Action, describe_action
-from webmimic.evaluation.rundir import MANIFEST_FILE, REPORT_FILE
+from webmimic.evaluation.rundir import REPORT_FILE
 from webmimic.evaluation.runner import EvalConfig, SessionResult, run_eval
 from webmimic.simulator import Browser, BrowserConfig, Observation
 from webmimic.sites import get_site
@@ -45,13 +44,30 @@ def _print_session(result: SessionResult) -> None:
             print(f"             agent's reason: {r.agent_rationale}")
 
 
-def run_demo(*, agent: str = DEMO_AGENT, limit: int = 12, out: str = "runs/demo", workers: int = 1) -> int:
+def run_demo(
+    *,
+    agent: str = DEMO_AGENT,
+    limit: int = 12,
+    out: str = "runs/demo",
+    workers: int = 1,
+    resume: bool = False,
+    force: bool = False,
+) -> int:
+    """An eval run in ``out``; an earlier run there is continued only with ``resume`` and replaced
+    only with ``force`` (which removes that run's own files, never anything else)."""
     out_dir = Path(out)
-    if (out_dir / MANIFEST_FILE).is_file():  # a previous demo run: start afresh
-        shutil.rmtree(out_dir)
+    config = EvalConfig(
+        agent=agent,
+        out=str(out_dir),
+        limit=limit,
+        workers=workers,
+        screenshots=limit,
+        progress=False,
+        resume=resume,
+        force=force,
+    )
     print(f"Replaying the first {limit} bundled test sessions (synthetic shoppers) with the {agent!r} agent;")
     print("each of its actions is checked against the shopper's next action.")
-    config = EvalConfig(agent=agent, out=str(out_dir), limit=limit, workers=workers, screenshots=limit, progress=False)
     metrics = run_eval(config, on_result=_print_session)
     print(f"\n{metrics['sessions']} sessions, {metrics['steps']} checked steps, {metrics['wall_seconds']:.1f} s")
     for key in HEADLINE:

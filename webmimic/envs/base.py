@@ -7,9 +7,10 @@ env), and the observation is built here from the tab's last observation and the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import dataclasses
 import io
-from typing import Any, SupportsFloat
+from typing import Any, SupportsFloat, TypeVar
 
 import gymnasium as gym
 from gymnasium import spaces
@@ -25,6 +26,7 @@ from webmimic.simulator.chromium import has_display
 __all__ = ["BrowserEnv", "history_entry", "page_spaces", "rendered_config", "Obs", "Info", "StepResult"]
 
 MAX_PAGE_CHARS = 4_000_000
+T = TypeVar("T")
 
 Obs = dict[str, Any]
 Info = dict[str, Any]
@@ -95,8 +97,14 @@ class BrowserEnv(gym.Env[Obs, Any]):
 
     @property
     def tab(self) -> Tab:
-        """The tab the env is driving (for screenshots, element boxes, the overlay); reset() first."""
+        """The tab the env is driving (for screenshots, element boxes, the overlay); reset() first.
+        A new one after Chromium died and the episode was restored: ask again rather than keep it."""
         return self._runtime.tab
+
+    def on_page(self, work: Callable[[Tab], T]) -> T:
+        """``work(tab)`` on the env's page; should Chromium die meanwhile, the episode is restored
+        (``info["browser_restarts"]``) and the work done again on the new tab."""
+        return self._runtime.call(work)
 
     # -- the agent's output ---------------------------------------------------------------
     @staticmethod
@@ -109,12 +117,20 @@ class BrowserEnv(gym.Env[Obs, Any]):
         an action the page refuses goes into ``info["error"]`` instead."""
         page, url = self._page(), self._url()
         try:
-            self._obs = self._runtime.tab.act(action)
+            self._obs = self._runtime.act(action)
         except ActionError as err:
             info["error"] = f"{type(err).__name__}: {err}"
             return False
         self._history.append(history_entry(action, rationale, url, page))
         return True
+
+    def _noting_restarts(self, info: Info) -> Info:
+        """``info`` with ``browser_restarts``: how often Chromium died since the last call and
+        the episode was restored (the page reloaded, the actions so far redone)."""
+        restarts = self._runtime.take_restarts()
+        if restarts:
+            info["browser_restarts"] = restarts
+        return info
 
     # -- observations ---------------------------------------------------------------------
     def _site_name(self) -> str | None:
@@ -150,7 +166,7 @@ class BrowserEnv(gym.Env[Obs, Any]):
             return None
         from PIL import Image
 
-        png = self._runtime.tab.screenshot()
+        png = self.on_page(lambda tab: tab.screenshot())
         return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
     def close(self) -> None:

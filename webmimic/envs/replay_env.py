@@ -11,22 +11,25 @@ session as the human did (purchase of the same product, or leaving).
 from __future__ import annotations
 
 from collections.abc import Sequence
+import functools
+import html
 import json
 import os
+import re
 import time
 from typing import Any, Literal
 
 import gymnasium as gym
 from gymnasium import logger, spaces
 
-from webmimic.core.actions import Action, AgentOutput
-from webmimic.core.errors import ActionError, ReplayDivergenceError
+from webmimic.core.actions import Action, AgentOutput, describe_action
+from webmimic.core.errors import ActionError, ElementNotFoundError, ReplayDivergenceError, first_difference
 from webmimic.core.match import Match, compare_actions, partial_credit
 from webmimic.envs.base import BrowserEnv, Info, Obs, StepResult, history_entry, page_spaces
 from webmimic.envs.runtime import SiteServers, path_of
 from webmimic.replay.bundled import bundled_sessions_path
-from webmimic.replay.session import Session, read_sessions
-from webmimic.simulator import Browser, BrowserConfig, Observation
+from webmimic.replay.session import Session, Step, read_sessions
+from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
 
 __all__ = ["ReplayEnv"]
 
@@ -143,7 +146,7 @@ class ReplayEnv(BrowserEnv):
         }
         if self.timings:
             info["reset_ms"] = (time.perf_counter() - started) * 1000
-        return self._observation(), info
+        return self._observation(), self._noting_restarts(info)
 
     def step(self, action: Any) -> StepResult:
         """Check the agent's output (raw, or ``self.parse(raw)``) against the human's next action."""
@@ -167,7 +170,7 @@ class ReplayEnv(BrowserEnv):
             reward, terminated, truncated = self._step_free_run(output, info)
         if self.timings:
             info["step_ms"] = (time.perf_counter() - started) * 1000
-        return self._observation(), reward, terminated, truncated, info
+        return self._observation(), reward, terminated, truncated, self._noting_restarts(info)
 
     # -- stepping -------------------------------------------------------------------------
     def _step_teacher_forced(self, agent_action: Action | None, info: Info) -> tuple[float, bool]:
@@ -221,17 +224,16 @@ class ReplayEnv(BrowserEnv):
     # -- browser ------------------------------------------------------------------------
     def _open(self, session: Session) -> Observation:
         if session.site == "snapshot":
-            self._runtime.fresh_tab(offline=True)
-            return self._show_snapshot(0)
+            return self._runtime.open(functools.partial(self._load_snapshot, 0), offline=True)
         _, server = self._runtime.site(session.site)
-        tab = self._runtime.fresh_tab()
-        obs = tab.goto(server.url + session.start_url)
+        url = server.url + session.start_url
+        obs = self._runtime.open(lambda tab: tab.goto(url))
         self._check_recording(obs, 0)
         return obs
 
-    def _show_snapshot(self, index: int) -> Observation:
+    def _load_snapshot(self, index: int, tab: Tab) -> Observation:
         step = self.session.steps[index]
-        return self._runtime.tab.set_content(step.page or "", url=step.url or None)
+        return tab.set_content(step.page or "", url=step.url or None)
 
     def _advance_human(self) -> None:
         """Execute the human's action at the current step and move on (teacher forcing)."""
@@ -240,16 +242,12 @@ class ReplayEnv(BrowserEnv):
         self._history.append(history_entry(step.action, step.rationale, step.url, self._page()))
         if session.site == "snapshot":
             if t + 1 < len(session.steps):
-                self._obs = self._show_snapshot(t + 1)
+                self._obs = self._runtime.show(functools.partial(self._load_snapshot, t + 1))
         elif step.action.type != "terminate":
             try:
-                self._obs = self._runtime.tab.act(step.action)
+                self._obs = self._runtime.act(step.action)
             except ActionError as err:
-                raise ReplayDivergenceError(
-                    f"Session {session.id!r} step {t}: the human's action {step.action} cannot be replayed "
-                    f"on the live site ({err}). The site no longer matches the recording: re-record or "
-                    "regenerate the session for this version of the site."
-                ) from err
+                raise cannot_replay(session, t, self._url(), self._page(), err) from err
         self._t = t + 1
         if self._t < len(session.steps):
             self._check_recording(self._obs, self._t)
@@ -260,10 +258,7 @@ class ReplayEnv(BrowserEnv):
         recorded = session.steps[index].page
         if obs is None or recorded is None or session.site == "snapshot" or recorded == obs.html:
             return
-        message = (
-            f"Session {session.id!r} step {index}: the live page differs from the recorded one "
-            f"(URL {self._url()!r}); the site has changed since the session was recorded."
-        )
+        message = f"Session {session.id!r} step {index}: {page_difference(session.steps[index], self._url(), obs.html)}"
         if self.strict:
             raise ReplayDivergenceError(message)
         if session.id not in self._warned:
@@ -275,3 +270,56 @@ class ReplayEnv(BrowserEnv):
 
     def _persona(self) -> str:
         return persona_text(self.session)
+
+
+# -- divergence messages: what differs, never a guessed cause ---------------------------------
+_NAME_ATTR = re.compile(r'\sname="([^"]*)"')
+
+
+def page_difference(step: Step, live_url: str, live_page: str) -> str:
+    """How the live page differs from the one recorded at ``step``: the URL, else the first line."""
+    if step.url and step.url != live_url:
+        return f"the recording was at URL {step.url!r}, the live replay is at {live_url!r}."
+    if step.page is None:
+        return "the recording keeps no page for this step to compare with."
+    where = first_difference(step.page, live_page)
+    return (
+        f"the live page differs from the recorded one at {where}."
+        if where
+        else "the live page is the same as the recorded one."
+    )
+
+
+def cannot_replay(
+    session: Session, index: int, live_url: str, live_page: str, err: ActionError
+) -> ReplayDivergenceError:
+    """The error for a human action that failed on the live page, saying what differs from the
+    recording, or that the recording lacks what the step needs (then the site is not to blame)."""
+    step = session.steps[index]
+    facts = [
+        f"Session {session.id!r} step {index}: the human's action {describe_action(step.action)} "
+        f"cannot be replayed: {err}"
+    ]
+    incomplete = False
+    if not step.url:
+        facts.append("The recording has no URL for this step.")
+        incomplete = True
+    if step.page is None:
+        facts.append(
+            "The recording keeps no page for this step, so what the person saw cannot be compared with the live page"
+            + (f" (live URL {live_url!r})." if not step.url or step.url == live_url else ".")
+        )
+    elif step.action.name not in {html.unescape(n) for n in _NAME_ATTR.findall(step.page)}:
+        facts.append(
+            f"The recorded page of this step has no element named {step.action.name!r} either: the recording "
+            "itself is incomplete or inconsistent at this step."
+        )
+        incomplete = True
+    if step.url and (step.page is not None or step.url != live_url):
+        difference = page_difference(step, live_url, live_page)
+        facts.append(difference[0].upper() + difference[1:])
+    if incomplete:
+        facts.append("Fix this step in the session file or re-record the session.")
+    elif isinstance(err, ElementNotFoundError) or step.url != live_url:
+        facts.append("If the site was changed on purpose, re-record or regenerate the session for this version.")
+    return ReplayDivergenceError(" ".join(facts), incomplete_recording=incomplete)

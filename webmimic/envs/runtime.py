@@ -4,20 +4,34 @@ Envs compose this instead of managing Chromium and servers themselves. A fresh t
 browser context, hence a fresh site state) per episode; one Chromium per env, not per episode.
 A vector env lends one browser and one set of servers to all its envs: the sites keep their
 state per browser context (cookie), so the envs stay isolated.
+
+The runtime also survives Chromium dying under it. It remembers how the episode's page was
+loaded and every action done since; when the browser (or the tab's renderer) dies, it launches a
+new Chromium, loads the page again in a fresh context, redoes the actions (rebuilding the site's
+state the same way) and then redoes the call that failed, so the episode goes on unchanged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from gymnasium.error import ResetNeeded
 
-from webmimic.core.errors import BrowserClosedError
+from webmimic.core.actions import Action
+from webmimic.core.errors import BrowserClosedError, BrowserCrashedError, WebmimicError
 from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
 from webmimic.sites import Site, get_site
 from webmimic.sites.server import SiteServer
 
-__all__ = ["Runtime", "SiteServers", "path_of"]
+__all__ = ["Runtime", "SiteServers", "path_of", "MAX_RESTARTS"]
+
+T = TypeVar("T")
+Load = Callable[[Tab], Observation]
+
+# How often one call may find the browser dead and restore the episode before giving up.
+MAX_RESTARTS = 3
 
 
 class SiteServers:
@@ -56,6 +70,10 @@ class Runtime:
         self._servers = servers if servers is not None else SiteServers()
         self._tab: Tab | None = None
         self._closed = False
+        self._load: Load | None = None  # how the episode's page was loaded
+        self._offline = False
+        self._trail: list[Action] = []  # the actions done on it since
+        self.restarts = 0  # times the episode was restored after the browser died, since take_restarts()
 
     @property
     def browser(self) -> Browser:
@@ -82,6 +100,63 @@ class Runtime:
             self._tab = None
         self._tab = self.browser.new_tab(offline=offline)
         return self._tab
+
+    # -- the episode's page, restored if the browser dies ----------------------------------
+    def open(self, load: Load, *, offline: bool = False) -> Observation:
+        """A fresh tab showing what ``load(tab)`` loads: the start of an episode."""
+        self._load, self._offline, self._trail = load, offline, []
+        return self._recovering(self._rebuild, rebuilds=True)
+
+    def show(self, load: Load) -> Observation:
+        """Replace the page by what ``load(tab)`` loads, in the same tab (a recorded page)."""
+        self._load, self._trail = load, []
+        return self._recovering(lambda: load(self.tab))
+
+    def act(self, action: Action) -> Observation:
+        """Do ``action`` on the page (``Tab.act``) and remember it for a restore."""
+        obs = self._recovering(lambda: self.tab.act(action))
+        self._trail.append(action)
+        return obs
+
+    def call(self, work: Callable[[Tab], T]) -> T:
+        """``work(tab)``, done again on the restored page if the browser dies meanwhile."""
+        return self._recovering(lambda: work(self.tab))
+
+    def take_restarts(self) -> int:
+        """How many times the episode was restored since the last call (for ``info``)."""
+        restarts, self.restarts = self.restarts, 0
+        return restarts
+
+    def _recovering(self, do: Callable[[], T], *, rebuilds: bool = False) -> T:
+        error: WebmimicError | None = None
+        for _ in range(MAX_RESTARTS + 1):
+            try:
+                if error is not None:
+                    self.browser.revive()
+                    if not rebuilds:
+                        self._rebuild()
+                return do()
+            except WebmimicError as err:
+                if not self._died():
+                    raise
+                error = err
+                self.restarts += 1
+        raise BrowserCrashedError(
+            f"Chromium died {MAX_RESTARTS + 1} times in a row while this env restored its episode; "
+            f"giving up. The last error: {error}"
+        ) from error
+
+    def _died(self) -> bool:
+        return self._browser.crashed or (self._tab is not None and self._tab.crashed)
+
+    def _rebuild(self) -> Observation:
+        if self._load is None:
+            raise ResetNeeded("No page is open: call reset() first.")
+        tab = self.fresh_tab(offline=self._offline)
+        obs = self._load(tab)
+        for action in self._trail:
+            obs = tab.act(action)
+        return obs
 
     def relative(self, obs: Observation, site_name: str | None) -> str:
         """The page's URL without the site server's origin, so observations don't depend on the port."""

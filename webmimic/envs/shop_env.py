@@ -66,11 +66,16 @@ class ShopEnv(BrowserEnv):
         self._intent = intent if isinstance(intent, Intent) else sample_intent(self._catalog, self.np_random)
         site, server = self._runtime.site(SITE)
         self._history = []
-        self._obs = self._runtime.fresh_tab().goto(server.url + site.start_path)
-        return self._observation(), {"intent": self._intent.to_dict()}
+        url = server.url + site.start_path
+        self._obs = self._runtime.open(lambda tab: tab.goto(url))
+        return self._observation(), self._noting_restarts({"intent": self._intent.to_dict()})
 
     def step(self, action: Any) -> StepResult:
         """Carry out the agent's output (raw, or ``self.parse(raw)``); a purchase ends the episode."""
+        obs, reward, terminated, truncated, info = self._step(action)
+        return obs, reward, terminated, truncated, self._noting_restarts(info)
+
+    def _step(self, action: Any) -> StepResult:
         intent = self.intent
         site, _ = self._runtime.site(SITE)
         output = self.parse(action)
@@ -118,7 +123,7 @@ class ShopEnv(BrowserEnv):
     def _shop_state(self) -> dict[str, Any]:
         """This tab's cart, checkout and orders, from the shop's /api/state (same cookies)."""
         _, server = self._runtime.site(SITE)
-        state: dict[str, Any] = self._runtime.tab.request_json(server.url + "/api/state")
+        state: dict[str, Any] = self._runtime.call(lambda tab: tab.request_json(server.url + "/api/state"))
         return state
 
     def _site_name(self) -> str | None:

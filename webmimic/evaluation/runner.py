@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+import functools
 import hashlib
 import importlib.metadata
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 import sys
 import time
 from typing import Any
@@ -23,13 +24,18 @@ from typing import Any
 from webmimic.agents.base import Generation, make_agent
 from webmimic.core.actions import Action
 from webmimic.core.errors import EvalRunError, WebmimicError
+from webmimic.core.files import is_temporary, output_dir_problem, remove_own_files
 from webmimic.envs.pool import EnvPool
 from webmimic.envs.replay_env import ReplayEnv
 from webmimic.envs.runtime import SiteServers
 from webmimic.evaluation.metrics import compute_metrics
 from webmimic.evaluation.rundir import (
     MANIFEST_FILE,
+    METRICS_FILE,
+    REPORT_FILE,
+    SHOTS_DIR,
     STEPS_FILE,
+    TRACES_DIR,
     StepRecord,
     StepsWriter,
     read_manifest,
@@ -61,6 +67,7 @@ class EvalConfig:
     workers: int = 1
     limit: int | None = None  # the first N sessions by id
     resume: bool = False
+    force: bool = False  # replace an earlier run in ``out`` (only a run's own files; see _prepare_dir)
     headed: bool = False
     slow_mo: float = 0.0  # ms per browser operation when headed
     pause_on_mismatch: bool = False
@@ -79,6 +86,8 @@ class EvalConfig:
             raise ValueError(f"limit must be at least 1, not {self.limit}.")
         if self.screenshots < 0:
             raise ValueError(f"screenshots must be 0 or more, not {self.screenshots}.")
+        if self.resume and self.force:
+            raise ValueError("--resume continues the run in --out and --force replaces it: pass one of them.")
         if self.ray is not None and self.visual:
             raise ValueError("--headed, --pause-on-mismatch and --trace need the browser here, not on Ray workers.")
 
@@ -133,6 +142,7 @@ class SessionResult:
     records: tuple[StepRecord, ...] = ()
     shots: Mapping[str, bytes] = field(default_factory=dict)
     error: str | None = None
+    restarts: int = 0  # times Chromium died and the session's episode was restored
 
 
 def _session_seed(seed: int, session_id: str) -> int:
@@ -179,9 +189,10 @@ class SessionEvaluator:
         agent = make_agent(config.agent, seed=_session_seed(config.seed, session_id), generation=config.generation)
         obs, info = env.reset(options={"session_id": session_id, "step": 0 if config.include_first else 1})
         agent.reset(env, info)
-        session, tab = env.session, env.tab
+        restarts = info.get("browser_restarts", 0)
+        session = env.session
         if config.trace:
-            tab.start_tracing()
+            env.tab.start_tracing()
         records: list[StepRecord] = []
         shots: dict[str, bytes] = {}
         terminated = False
@@ -197,15 +208,18 @@ class SessionEvaluator:
             boxes: dict[str, list[float] | None] = {"human": None, "agent": None}
             if screenshots:
                 started = time.perf_counter()
-                shot, image, boxes = _screenshot(tab, session_id, t, human, output.action)
+                shot, image, boxes = env.on_page(
+                    functools.partial(_screenshot, session_id=session_id, t=t, human=human, agent=output.action)
+                )
                 shots[shot] = image
                 timings["screenshot_ms"] = (time.perf_counter() - started) * 1000
             if config.shows_browser:
-                tab.show_step(human, output.action)
+                env.on_page(functools.partial(Tab.show_step, human=human, agent=output.action))
             obs, _, terminated, _, info = env.step(output)
             timings["step_ms"] = float(info.get("step_ms", 0.0))
+            restarts += info.get("browser_restarts", 0)
             if config.pause_on_mismatch and not info["match"]["exact"]:
-                tab.pause()
+                env.tab.pause()
             records.append(
                 StepRecord.from_step_info(
                     info,
@@ -220,8 +234,8 @@ class SessionEvaluator:
                 )
             )
         if config.trace:
-            tab.stop_tracing(trace_path(self.out_dir, session_id))
-        return SessionResult(session_id, tuple(records), shots)
+            env.tab.stop_tracing(trace_path(self.out_dir, session_id))
+        return SessionResult(session_id, tuple(records), shots, restarts=restarts)
 
 
 # -- the run directory ------------------------------------------------------------------------------
@@ -229,17 +243,52 @@ def _checked_steps(session: Session, include_first: bool) -> list[int]:
     return list(range(0 if include_first else 1, len(session.steps)))
 
 
+def _is_run_file(path: PurePosixPath) -> bool:
+    """A file an eval run writes in its directory (see rundir), or a temporary file of one."""
+    parts = path.parts
+    if is_temporary(path.name) or parts in ((MANIFEST_FILE,), (STEPS_FILE,), (METRICS_FILE,), (REPORT_FILE,)):
+        return True
+    shot = len(parts) == 3 and parts[0] == SHOTS_DIR and path.suffix == ".jpg" and path.stem.isdigit()
+    return shot or (len(parts) == 2 and parts[0] == TRACES_DIR and path.suffix == ".zip")
+
+
+def _remove_run(out: Path) -> None:
+    """--force: remove an earlier run's own files; refuse (removing nothing) if anything else is there."""
+    if any(out.iterdir()) and read_manifest(out) is None:
+        raise EvalRunError(f"--force replaces an eval run, and {out} is not one (it has no {MANIFEST_FILE}).")
+    unknown = remove_own_files(out, _is_run_file)
+    if unknown:
+        listed = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        raise EvalRunError(
+            f"--force removes only what an eval run wrote, and {out} also holds {listed}: move those away "
+            "or choose another --out. Nothing was removed."
+        )
+
+
+def _not_empty(out: Path) -> str:
+    if read_manifest(out) is not None:
+        return (
+            f"{out} holds an earlier run. Pass --resume to continue it, --force to replace it, or choose another --out."
+        )
+    return f"{out} is not empty and is not an eval run directory (no {MANIFEST_FILE}): choose another --out."
+
+
 def _prepare_dir(
-    out: Path, manifest: dict[str, Any], resume: bool, all_sessions: Sequence[Session]
+    out: Path, manifest: dict[str, Any], resume: bool, all_sessions: Sequence[Session], force: bool = False
 ) -> tuple[StepRecord, ...]:
     """Check or create the run directory; on resume, keep complete sessions' records and return them.
 
     A torn last line and the lines of unfinished sessions are dropped (the file is rewritten
     atomically), so those sessions are redone from scratch and appended again.
     """
+    problem = output_dir_problem(out)
+    if problem is not None:
+        raise EvalRunError(f"Cannot use --out {out}: {problem}.")
+    if force and out.exists():
+        _remove_run(out)
     if out.exists() and any(out.iterdir()):
         if not resume:
-            raise EvalRunError(f"{out} is not empty. Pass --resume to continue that run, or choose another --out.")
+            raise EvalRunError(_not_empty(out))
         before = read_manifest(out)
         if before is None:
             raise EvalRunError(
@@ -294,8 +343,20 @@ def _run_sessions(
         gpus = config.agent.startswith(MODEL_SPECS)
         run_on_ray(config.ray, make, workers, todo, lambda evaluator, job: evaluator.run(*job), save, gpus=gpus)
         return
+    stopped = False
+
+    def work(evaluator: SessionEvaluator, job: tuple[str, bool]) -> None:
+        if not stopped:
+            save(evaluator.run(*job))
+
     with EnvPool(make, workers, browser_config) as pool:
-        pool.run(todo, lambda evaluator, job: save(evaluator.run(*job)))
+        try:
+            pool.run(todo, work)
+        except KeyboardInterrupt:
+            # Ctrl-C: the other workers resume while the pool closes, against closed envs; what
+            # they would report is not a session failure, and no new session is started.
+            stopped = True
+            raise
 
 
 class _Progress:
@@ -331,6 +392,13 @@ class _Progress:
 
     def close(self) -> None:
         self.bar.close()
+
+
+def _site_purchase_names(site: str) -> frozenset[str]:
+    """A site's purchase names; reading the sessions with it rejects an unknown site before any work."""
+    from webmimic.sites import get_site
+
+    return get_site(site).purchase_names
 
 
 def _purchase_names(sessions: Sequence[Session]) -> frozenset[str]:
@@ -374,8 +442,16 @@ class _Saver:
     def __init__(self, writer: StepsWriter, progress: _Progress, on_result: Callable[[SessionResult], None] | None):
         self.writer, self.progress, self.on_result = writer, progress, on_result
         self.failures: list[dict[str, str]] = []
+        self.restarts: list[dict[str, Any]] = []
 
     def __call__(self, result: SessionResult) -> None:
+        if result.restarts:
+            self.restarts.append({"session_id": result.session_id, "restarts": result.restarts})
+            self.progress.bar.write(
+                f"webmimic eval: Chromium died during session {result.session_id!r}; its episode was restored "
+                f"{result.restarts} time(s) and the session went on.",
+                file=sys.stderr,
+            )
         if result.error is not None:
             self.failures.append({"session_id": result.session_id, "error": result.error})
             self.progress.bar.write(
@@ -397,7 +473,9 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
     sessions_path = str(config.sessions) if config.sessions else str(bundled_sessions_path("test"))
     if not Path(sessions_path).is_file():
         raise EvalRunError(f"No sessions file at {sessions_path}.")
-    all_sessions = sorted(read_sessions(sessions_path), key=lambda s: s.id)
+    all_sessions = sorted(read_sessions(sessions_path, purchase_names_for=_site_purchase_names), key=lambda s: s.id)
+    if not all_sessions:
+        raise EvalRunError(f"{sessions_path} holds no sessions; give a session file with at least one (--sessions).")
     selected = all_sessions[: config.limit] if config.limit else all_sessions
     out = Path(config.out) if config.out else default_out_dir(config.agent, sessions_path)
     manifest = _manifest(config, sessions_path)
@@ -405,7 +483,7 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
         make_agent(config.agent, seed=config.seed, generation=config.generation)  # fails before any browser starts
     except ValueError as err:
         raise EvalRunError(str(err)) from err
-    kept = _prepare_dir(out, manifest, config.resume, all_sessions)
+    kept = _prepare_dir(out, manifest, config.resume, all_sessions, config.force)
     done, wanted = {r.session_id for r in kept}, {s.id for s in selected}
     checked = {s.id: len(_checked_steps(s, config.include_first)) for s in selected}
     todo = [(s.id, i < config.screenshots) for i, s in enumerate(selected) if s.id not in done and checked[s.id]]
@@ -419,7 +497,7 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
     finally:
         writer.close()
         progress.close()
-    return _finish(out, config, manifest, selected, save.failures, time.perf_counter() - started)
+    return _finish(out, config, manifest, selected, save, time.perf_counter() - started)
 
 
 def _finish(
@@ -427,7 +505,7 @@ def _finish(
     config: EvalConfig,
     manifest: Mapping[str, Any],
     selected: Sequence[Session],
-    failures: list[dict[str, str]],
+    save: _Saver,
     wall: float,
 ) -> dict[str, Any]:
     wanted = {s.id for s in selected}
@@ -435,7 +513,8 @@ def _finish(
     metrics = compute_metrics(records, purchase_names=_purchase_names(selected))
     metrics.update(
         {
-            "failed_sessions": failures,
+            "failed_sessions": save.failures,
+            "browser_restarts": save.restarts,
             "agent": config.agent,
             "sessions_file": manifest["sessions_file"],
             "sessions_sha256": manifest["sessions_sha256"],

@@ -12,6 +12,10 @@ the page is closed (``terminate``) or an order is placed (``place_order`` → ``
 
 If the output file exists, the new session is appended: the file is read (and validated), the new
 id must not be in it, and all sessions are written back atomically.
+
+Ctrl-C keeps what was recorded: the actions so far are saved as a session ending in ``terminate``
+(its ``meta`` says ``"ended": "interrupted"``), and ``RecordingInterrupted`` (a KeyboardInterrupt)
+says where; with no action yet, nothing is written.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 import logging
 import os
+import sys
 import uuid
 
 from webmimic.core.actions import Action
@@ -30,11 +35,20 @@ from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
 from webmimic.simulator.capture import Capture, CaptureEvent
 from webmimic.sites import Site, SiteServer, get_site
 
-__all__ = ["record_session", "record_main", "HOW_TO"]
+__all__ = ["record_session", "record_main", "RecordingInterrupted", "HOW_TO"]
 
 log = logging.getLogger(__name__)
 
 HOW_TO = "Shop in the browser window; close it to end the session."
+
+
+class RecordingInterrupted(KeyboardInterrupt):
+    """Ctrl-C ended a recording; ``session`` is what was saved to ``output`` (None: no action yet, nothing saved)."""
+
+    def __init__(self, session: Session | None, output: str) -> None:
+        super().__init__(output)
+        self.session = session
+        self.output = output
 
 
 def _iso(ms: float | None) -> str:
@@ -70,7 +84,7 @@ class _Recorder:
             if self.capture is not None:
                 self.capture.close_after_next_load()  # end the session once the confirmation has loaded
 
-    def session(self, session_id: str, site_name: str, persona: str | None) -> Session:
+    def session(self, session_id: str, site_name: str, persona: str | None, *, interrupted: bool = False) -> Session:
         steps = list(self.steps)
         if not self.purchased:
             last = self.last
@@ -90,6 +104,7 @@ class _Recorder:
             outcome="purchase" if self.purchased else "terminate",
             persona=Persona(text=persona) if persona else None,
             source="recorded",
+            meta={"ended": "interrupted"} if interrupted else {},
         )
 
 
@@ -121,31 +136,66 @@ def record_session(
     own = browser is None
     b = Browser(BrowserConfig(headless=headless, timeout_ms=30_000)) if own else browser
     assert b is not None
+    recorders: list[_Recorder] = []
     try:
-        with the_site.serve() as server:
-            rec = _Recorder(the_site, server)
-            with b.new_tab() as tab:
-                capture = rec.capture = tab.capture(rec.on_event)
-                tab.goto(server.url + the_site.start_path)
-                capture.wait_until_observed()
-                if on_ready is not None:
-                    on_ready(tab, capture)
-                capture.wait_closed()
+        _record(the_site, b, recorders, on_ready)
+    except KeyboardInterrupt as stop:
+        steps = recorders[0].steps if recorders else []
+        kept = recorders[0].session(session_id, site, persona, interrupted=True) if steps else None
+        if kept is not None:
+            write_sessions(output, [*existing, kept])
+        raise RecordingInterrupted(kept, output) from stop
     finally:
         if own:
             b.close()
-    session = rec.session(session_id, site, persona)
+    session = recorders[0].session(session_id, site, persona)
     write_sessions(output, [*existing, session])
     return session
 
 
-def record_main(site: str, output: str, persona: str | None) -> int:
-    """``webmimic record``: open a browser window on the site and record one session."""
+def _record(
+    site: Site, browser: Browser, into: list[_Recorder], on_ready: Callable[[Tab, Capture], None] | None
+) -> None:
+    """Serve ``site`` and record in a new tab until the page closes; the recorder goes into ``into``
+    as soon as it exists, so that Ctrl-C at any point finds the steps so far."""
+    with site.serve() as server:
+        rec = _Recorder(site, server)
+        into.append(rec)
+        with browser.new_tab() as tab:
+            capture = rec.capture = tab.capture(rec.on_event)
+            tab.goto(server.url + site.start_path)
+            capture.wait_until_observed()
+            if on_ready is not None:
+                on_ready(tab, capture)
+            capture.wait_closed()
+
+
+def record_main(
+    site: str,
+    output: str,
+    persona: str | None,
+    *,
+    headless: bool = False,
+    on_ready: Callable[[Tab, Capture], None] | None = None,
+) -> int:
+    """``webmimic record``: open a browser window on the site and record one session; Ctrl-C
+    saves the steps so far and exits 130. ``headless``/``on_ready`` as in ``record_session``."""
     print(HOW_TO, flush=True)
     try:
-        session = record_session(site=site, output=output, persona=persona)
+        session = record_session(site=site, output=output, persona=persona, headless=headless, on_ready=on_ready)
+    except RecordingInterrupted as stop:
+        if stop.session is None:
+            print("Interrupted before any action was recorded; nothing was saved.", flush=True)
+        else:
+            steps = len(stop.session.steps)
+            print(
+                f"Interrupted: saved the {steps} step(s) recorded so far (the last a terminate) as session "
+                f"{stop.session.id!r} in {output}.",
+                flush=True,
+            )
+        return 130
     except WebmimicError as err:
-        print(f"error: {err}")
+        print(f"error: {err}", file=sys.stderr)
         return 1
     steps = len(session.steps)
     print(f"Recorded session {session.id!r}: {steps} step(s), outcome {session.outcome}; saved to {output}.")

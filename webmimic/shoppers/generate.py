@@ -22,12 +22,14 @@ from datetime import UTC, datetime, timedelta
 import multiprocessing
 from pathlib import Path
 import random
+import signal
 import sys
 import time
 from typing import Any
 
 from webmimic.core.actions import Action
 from webmimic.core.errors import WebmimicError
+from webmimic.core.files import output_file_problem
 from webmimic.replay.session import Persona, Session, Step, write_sessions
 from webmimic.shoppers.personas import held_out_persona_ids, make_personas, traits_of
 from webmimic.shoppers.shopper import Shopper, click_type, relative_url
@@ -131,6 +133,11 @@ def _run_indices(
     return out
 
 
+def _leave_ctrl_c_to_the_parent() -> None:
+    """Worker processes ignore the terminal's Ctrl-C: the parent stops them (no traceback per worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _worker(args: tuple[list[int], int, list[dict[str, Any]], str]) -> list[dict[str, Any]]:
     """Process entry point (spawn): own Playwright driver, Chromium and shop server."""
     indices, seed, persona_dicts, site = args
@@ -164,7 +171,7 @@ def generate_sessions(
     chunks = [todo[w::workers] for w in range(workers)]
     persona_dicts = [p.to_dict() for p in people]
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(len(chunks)) as pool:
+    with ctx.Pool(len(chunks), initializer=_leave_ctrl_c_to_the_parent) as pool:
         parts = pool.map(_worker, [(c, seed, persona_dicts, site) for c in chunks if c])
     done = [Session.from_dict(d) for part in parts for d in part]
     return sorted(done, key=lambda s: int(s.meta["index"]))
@@ -212,7 +219,14 @@ def format_stats(name: str, st: dict[str, Any]) -> str:
 
 
 def generate_main(site: str, n: int, seed: int, output: str | Path, workers: int = 1) -> int:
-    """CLI entry (``webmimic generate``): write ``n`` sessions to ``output`` atomically, print stats."""
+    """CLI entry (``webmimic generate``): write ``n`` sessions to ``output`` atomically, print stats.
+
+    The output path is checked first: a missing folder is reported before any session is generated.
+    """
+    problem = output_file_problem(output)
+    if problem is not None:
+        print(f"error: cannot write {output}: {problem}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     try:
         sessions = generate_sessions(site=site, sessions=n, seed=seed, workers=workers)
@@ -245,13 +259,15 @@ def generate_dataset(
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m webmimic.shoppers.generate", description=__doc__.split("\n")[0])
+    from webmimic.cli import output_dir, output_file, positive_int
+
     ap.add_argument("--site", default="shop")
-    ap.add_argument("--sessions", type=int, required=True)
+    ap.add_argument("--sessions", type=positive_int, required=True)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=positive_int, default=1)
     dest = ap.add_mutually_exclusive_group(required=True)
-    dest.add_argument("-o", "--output", help="one session file")
-    dest.add_argument("--out-dir", help="write train.jsonl.gz and test.jsonl.gz split by persona")
+    dest.add_argument("-o", "--output", type=output_file, help="one session file")
+    dest.add_argument("--out-dir", type=output_dir, help="write train.jsonl.gz and test.jsonl.gz split by persona")
     args = ap.parse_args(argv)
     if args.output:
         return generate_main(args.site, args.sessions, args.seed, args.output, args.workers)

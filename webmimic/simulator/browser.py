@@ -69,6 +69,9 @@ class Browser:
         self._root_pid: int | None = None  # what the driver launched (maybe a wrapper script)
         self._processes: processes.ProcessSet | None = None  # every process of it, from launch on
         self._thread = threading.get_ident()
+        self._playwright: Any = None  # the driver's sync-API object (its loop serves run_concurrently)
+        self._relaunch = greenlets.OneAtATime()
+        self.restarts = 0  # Chromiums launched in place of one that died
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
@@ -87,8 +90,13 @@ class Browser:
     def start(self) -> Browser:
         """Launch Chromium (no-op when already started)."""
         self._check_usable()
+        if self._browser is None and self._playwright is not None:
+            self._relaunch.wait(self._playwright)  # another env's call is replacing a dead Chromium
         if self._browser is not None:
             return self
+        return self._launch()
+
+    def _launch(self) -> Browser:
         path = self.config.executable_path or find_chromium(headless=self.config.headless)
         if not self.config.headless and not has_display():
             raise WebmimicError(
@@ -97,13 +105,16 @@ class Browser:
             )
         self._lease = shared_playwright()
         try:
-            pw = self._lease.acquire()
+            pw = self._playwright = self._lease.acquire()
             self._browser = pw.chromium.launch(
                 executable_path=path,
                 args=[*LAUNCH_ARGS, self._marker],
                 headless=self.config.headless,
                 slow_mo=self.config.slow_mo_ms,
                 timeout=max(self.config.timeout_ms, 30_000),
+                # Ctrl-C is Python's to handle (KeyboardInterrupt, then an orderly close): Playwright's
+                # own handler would kill Chromium first, failing every session still in flight.
+                handle_sigint=False,
             )
         except PWError as err:
             self._lease.release()
@@ -121,6 +132,41 @@ class Browser:
         if self._root_pid is not None:
             self._processes = processes.ProcessSet(self._root_pid)
         return self
+
+    @property
+    def crashed(self) -> bool:
+        """Whether the Chromium this Browser started died under it (killed, crashed): close()
+        was not called, yet its main process is gone or the driver lost the connection."""
+        if self._closed or self._browser is None:
+            return False
+        return (self._pid is not None and not processes.alive(self._pid)) or not self._browser.is_connected()
+
+    def revive(self) -> None:
+        """Launch a new Chromium in place of one that died (a no-op while it lives); the old
+        one's tabs are dead, open new ones. When envs sharing this browser all notice one death
+        at once (``run_concurrently``), the first relaunches and the others wait for it."""
+        self._check_usable()
+        if self._playwright is not None:
+            self._relaunch.run(self._playwright, self._relaunch_now)
+
+    def _relaunch_now(self) -> None:
+        if not self.crashed:
+            return
+        for tab in self._tabs:
+            tab._closed = tab._crashed = True
+        self._tabs.clear()
+        family, lease = self._processes, self._lease
+        self._browser = self._lease = self._processes = None
+        self._pid = self._root_pid = None
+        try:
+            if family is not None:
+                family.refresh()
+                family.end(grace_s=5.0, kill_s=10.0)  # what is left of the dead one: zygotes, renderers
+            self._launch()
+            self.restarts += 1
+        finally:
+            if lease is not None:
+                lease.release()  # after start() took its own lease, so the driver stays up
 
     def close(self) -> None:
         """Close every tab and Chromium; make sure none of its processes survives."""
@@ -174,10 +220,14 @@ class Browser:
         self.start()
         assert self._browser is not None
         width, height = self.config.viewport
-        context = self._browser.new_context(viewport={"width": width, "height": height})
-        context.set_default_timeout(self.config.timeout_ms)
-        context.set_default_navigation_timeout(self.config.timeout_ms)
-        tab = Tab(self, context, context.new_page(), offline=offline)
+        try:
+            context = self._browser.new_context(viewport={"width": width, "height": height})
+            context.set_default_timeout(self.config.timeout_ms)
+            context.set_default_navigation_timeout(self.config.timeout_ms)
+            page = context.new_page()
+        except PWError as err:
+            raise BrowserClosedError(f"Chromium could not open a tab: {err.message.splitlines()[0]}") from err
+        tab = Tab(self, context, page, offline=offline)
         if offline:
             tab._route_requests()  # before the page can load anything
         self._tabs.append(tab)
@@ -205,6 +255,8 @@ class Tab:
         self.offline = offline
         self.last_observation: Observation | None = None
         self._closed = False
+        self._crashed = False  # its renderer or its whole Chromium died
+        page.on("crash", self._on_crash)
         self._routing = False  # whether _route is the context's route handler
         self._recorded: tuple[str, str] | None = None  # (url, html) set_content is loading
 
@@ -215,6 +267,14 @@ class Tab:
     @property
     def closed(self) -> bool:
         return self._closed or self.browser.closed
+
+    @property
+    def crashed(self) -> bool:
+        """Whether the page died under the tab (its renderer or Chromium killed or crashed)."""
+        return self._crashed or (not self._closed and self.page.is_closed())
+
+    def _on_crash(self, _page: Page) -> None:
+        self._crashed = True
 
     def _check(self) -> None:
         if self.closed:
@@ -284,6 +344,17 @@ class Tab:
         except PWError as err:
             raise WebmimicError(f"{failure}: {err.message.splitlines()[0]}") from err
 
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Playwright's errors while ``doing`` as webmimic's: a timeout, or a page that failed or died."""
+        self._check()
+        try:
+            yield
+        except PWTimeout as err:
+            raise ActionTimeoutError(f"Timed out after {self.timeout_ms:.0f} ms {doing}.") from err
+        except PWError as err:
+            raise WebmimicError(f"Failed {doing}: {err.message.splitlines()[0]}") from err
+
     # -- observing and acting --------------------------------------------------------------
     def observe(self, *, measure_raw: bool = False) -> Observation:
         """The simplified HTML and names of the live page (also marks names in the DOM)."""
@@ -317,12 +388,10 @@ class Tab:
     def screenshot(self, *, full_page: bool = False, jpeg_quality: int | None = None) -> bytes:
         """A PNG of the viewport (or the whole page); a JPEG with ``jpeg_quality`` (1-100)."""
         self._check()
-        try:
+        with self._errors("taking a screenshot"):
             if jpeg_quality is None:
                 return self.page.screenshot(full_page=full_page, timeout=self.timeout_ms)
             return self.page.screenshot(full_page=full_page, type="jpeg", quality=jpeg_quality, timeout=self.timeout_ms)
-        except PWTimeout as err:
-            raise ActionTimeoutError(f"Timed out after {self.timeout_ms:.0f} ms taking a screenshot.") from err
 
     # -- what the layers above need, without Playwright objects ----------------------------
     def box(self, name: str | None, *, scroll: bool = False) -> tuple[float, float, float, float] | None:
@@ -343,24 +412,18 @@ class Tab:
 
     def request_json(self, url: str) -> Any:
         """GET ``url`` inside the tab's context (its cookies, so the site's state for this tab) as JSON."""
-        self._check()
-        try:
-            response = self.page.request.get(url, timeout=self.timeout_ms)
-            return response.json()
-        except PWTimeout as err:
-            raise ActionTimeoutError(f"Timed out after {self.timeout_ms:.0f} ms requesting {url}.") from err
-        except PWError as err:
-            raise WebmimicError(f"Could not request {url}: {err.message.splitlines()[0]}") from err
+        with self._errors(f"requesting {url}"):
+            return self.page.request.get(url, timeout=self.timeout_ms).json()
 
     def show_step(self, human: Action | None, agent: Action | None, *, scroll: bool = True) -> None:
         """Draw the debugging overlay: the human's element in green, the agent's in red."""
-        self._check()
-        overlay.show_step(self.page, human, agent, scroll=scroll)
+        with self._errors("drawing the overlay"):
+            overlay.show_step(self.page, human, agent, scroll=scroll)
 
     def clear_overlay(self) -> None:
         """Remove the debugging overlay (no-op when there is none)."""
-        self._check()
-        overlay.clear(self.page)
+        with self._errors("removing the overlay"):
+            overlay.clear(self.page)
 
     def pause(self) -> None:
         """Open Playwright's inspector and wait until the person resumes (headed browsers only)."""
@@ -369,15 +432,15 @@ class Tab:
 
     def start_tracing(self) -> None:
         """Record a Playwright trace (DOM snapshots and screenshots of every action) of this tab."""
-        self._check()
-        self.context.tracing.start(screenshots=True, snapshots=True, sources=False)
+        with self._errors("starting a trace"):
+            self.context.tracing.start(screenshots=True, snapshots=True, sources=False)
 
     def stop_tracing(self, path: str | os.PathLike[str]) -> Path:
         """Stop tracing and write the trace zip to ``path`` (open it with ``playwright show-trace``)."""
-        self._check()
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.context.tracing.stop(path=str(out))
+        with self._errors("writing the trace"):
+            self.context.tracing.stop(path=str(out))
         return out
 
     def capture(self, on_event: Callable[[CaptureEvent], None]) -> Capture:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import greenlet
 from playwright._impl._greenlets import run_in_greenlet, wait_for_future
 
-__all__ = ["run_concurrently"]
+__all__ = ["run_concurrently", "OneAtATime"]
 
 T = TypeVar("T")
 
@@ -57,3 +57,31 @@ def _outcome(call: Callable[[], T]) -> T | Exception:
         return call()
     except Exception as err:  # the same contract as the concurrent path
         return err
+
+
+class OneAtATime:
+    """Work that the first greenlet to ask does while the others that ask meanwhile wait for it
+    (e.g. relaunching a Chromium that died under several envs' concurrent calls)."""
+
+    def __init__(self) -> None:
+        self._running: asyncio.Future[None] | None = None
+
+    def run(self, owner: Any, work: Callable[[], None]) -> None:
+        """``work()``, unless another greenlet is doing it: then wait until it has finished."""
+        if self.wait(owner):
+            return
+        running: asyncio.Future[None] = owner._loop.create_future()
+        self._running = running
+        try:
+            work()
+        finally:
+            self._running = None
+            running.set_result(None)
+
+    def wait(self, owner: Any) -> bool:
+        """Wait for the work another greenlet is doing; whether there was any."""
+        running = self._running
+        if running is None:
+            return False
+        wait_for_future(owner._loop, owner._dispatcher_fiber, running)
+        return True

@@ -89,6 +89,8 @@ def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) ->
                 page.wait_for_load_state("load", timeout=left)
             except PWTimeout as err2:
                 raise ActionTimeoutError(f"Timed out waiting for the page to load while {what}.") from err2
+            except PWError as err2:
+                raise WebmimicError(f"Could not read the page while {what}: {err2.message.splitlines()[0]}") from err2
             continue
         try:
             return handle.json_value()
@@ -128,6 +130,8 @@ def settle(page: Page, deadline: float, what: str) -> Observation:
         page.wait_for_load_state("load", timeout=left)
     except PWTimeout as err:
         raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading (load event).") from err
+    except PWError as err:
+        raise WebmimicError(f"The page failed while waiting for {what}: {err.message.splitlines()[0]}") from err
     budget = max(_ms_left(deadline) - _ANSWER_MARGIN_MS, 1)
     data = evaluate(page, {"op": "settle", "budget": budget}, deadline, f"waiting for {what} to settle")
     if not data["quiet"]:

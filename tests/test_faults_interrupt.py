@@ -1,0 +1,111 @@
+"""Ctrl-C (issue 10): a real process, a real SIGINT to its whole process group (what a terminal
+sends), after a condition the test observes. The recorder keeps the steps so far and says where;
+eval says how to continue; both exit 130 without a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from webmimic.cli import main
+from webmimic.evaluation.rundir import METRICS_FILE, STEPS_FILE, read_steps
+from webmimic.replay.session import read_sessions
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+# Plays the person: searches once (the recorder observes it), says so, then waits for Ctrl-C.
+RECORDER = textwrap.dedent(
+    """
+    import sys
+    from webmimic.replay.record import record_main
+
+    def on_ready(tab, capture):
+        box = '[data-wm-name="search_input"]'
+        tab.page.fill(box, "headphones")
+        tab.page.press(box, "Enter")
+        capture.wait_until_observed()
+        print("searched", flush=True)
+
+    sys.exit(record_main("shop", sys.argv[1], None, headless=True, on_ready=on_ready))
+    """
+)
+
+
+@contextlib.contextmanager
+def started(argv: list[str]) -> Iterator[subprocess.Popen[str]]:
+    """A process in a session of its own (so its group can be sent SIGINT); killed if still running."""
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, start_new_session=True
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+
+
+def ctrl_c(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+def test_ctrl_c_while_recording_keeps_the_steps_so_far(tmp_path):
+    output = tmp_path / "rec.jsonl"
+    with started([sys.executable, "-c", RECORDER, str(output)]) as proc:
+        assert proc.stdout is not None
+        lines = iter(proc.stdout.readline, "")
+        assert "close it to end the session" in next(lines)
+        assert next(lines) == "searched\n", proc.stderr.read() if proc.stderr else ""
+        code, out, err = ctrl_c(proc)
+    assert code == 130
+    assert "saved the 2 step(s) recorded so far (the last a terminate) as session 'rec-" in out
+    assert str(output) in out
+    assert "Traceback" not in err and "Traceback" not in out
+    [session] = read_sessions(output)
+    assert [s.action.type for s in session.steps] == ["type_and_submit", "terminate"]
+    assert session.steps[0].action.text == "headphones"
+    assert session.steps[-1].page and 'name="search_input"' in session.steps[-1].page
+    assert session.outcome == "terminate" and session.meta["ended"] == "interrupted"
+
+
+def wait_for(condition, proc: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Poll ``condition`` until it holds; fail at once if the process ended first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_eval_says_how_to_continue_and_resume_finishes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = ["eval", "--agent", "oracle", "--limit", "4", "--screenshots", "0", "--out", "run"]
+    steps = tmp_path / "run" / STEPS_FILE
+    with started([sys.executable, "-m", "webmimic.cli", *argv]) as proc:
+        wait_for(lambda: steps.is_file() and steps.stat().st_size > 0, proc)  # a first session is saved
+        code, _, err = ctrl_c(proc)
+    assert code == 130
+    assert "Traceback" not in err and "Future exception" not in err and "failed" not in err
+    said = [line for line in err.replace("\r", "\n").splitlines() if "interrupted" in line]
+    assert said == [
+        "webmimic eval: interrupted. The finished sessions are saved in run; to continue, run: "
+        "webmimic eval --agent oracle --limit 4 --screenshots 0 --out run --resume"
+    ]
+    assert not (tmp_path / "run" / METRICS_FILE).exists()
+    saved = {r.session_id for r in read_steps(steps).records}
+    assert 1 <= len(saved) < 4
+    assert main([*argv, "--resume"]) == 0
+    records = read_steps(steps).records
+    assert len({r.session_id for r in records}) == 4
+    assert len({r.key for r in records}) == len(records)  # nothing counted twice
