@@ -21,12 +21,18 @@ is a run with no records yet.
 
 JSON files (``run.json``, ``metrics.json``), screenshots and rewrites of ``steps.jsonl`` are
 written with ``webmimic.core.files.atomic_write``: they appear whole or not at all.
+
+One run at a time: an eval holds ``run_lock`` on its directory from before it reads what is there
+until it has written the report, so a second eval (or resume) in the same directory is refused
+rather than interleaved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
+import fcntl
 import hashlib
 import json
 import os
@@ -481,3 +487,32 @@ def write_metrics(out: str | os.PathLike[str], metrics: Mapping[str, Any]) -> Pa
             f"The step records in {STEPS_FILE} are intact: `webmimic eval --resume` with the same arguments writes it."
         )
         raise disk_full_error(path, err, kept) from err
+
+
+@contextmanager
+def run_lock(out: str | os.PathLike[str]) -> Iterator[Path]:
+    """Hold the run directory ``out`` (created if missing) for this process; EvalRunError if
+    another process holds it. The lock is ``flock`` on the directory itself: no lock file to
+    leave behind, and the kernel drops it when the process ends, also on SIGKILL, so a killed
+    run can be resumed at once. A directory this call created is removed again if the run
+    fails before writing anything into it."""
+    folder = Path(out)
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise EvalRunError(
+            f"Another webmimic eval is writing to {folder} right now: wait until it ends (then --resume "
+            "continues it), or choose another --out. Two runs in one directory would interleave their steps."
+        ) from None
+    try:
+        yield folder
+    except BaseException:
+        if created and not any(folder.iterdir()):
+            folder.rmdir()
+        raise
+    finally:
+        os.close(fd)

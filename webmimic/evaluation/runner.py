@@ -41,6 +41,7 @@ from webmimic.evaluation.rundir import (
     read_manifest,
     read_steps,
     rewrite_steps,
+    run_lock,
     safe_name,
     shot_path,
     trace_path,
@@ -281,9 +282,6 @@ def _prepare_dir(
     A torn last line and the lines of unfinished sessions are dropped (the file is rewritten
     atomically), so those sessions are redone from scratch and appended again.
     """
-    problem = output_dir_problem(out)
-    if problem is not None:
-        raise EvalRunError(f"Cannot use --out {out}: {problem}.")
     if force and out.exists():
         _remove_run(out)
     if out.exists() and any(out.iterdir()):
@@ -483,7 +481,24 @@ def run_eval(config: EvalConfig, *, on_result: Callable[[SessionResult], None] |
         make_agent(config.agent, seed=config.seed, generation=config.generation)  # fails before any browser starts
     except ValueError as err:
         raise EvalRunError(str(err)) from err
-    kept = _prepare_dir(out, manifest, config.resume, all_sessions, config.force)
+    problem = output_dir_problem(out)
+    if problem is not None:
+        raise EvalRunError(f"Cannot use --out {out}: {problem}.")
+    with run_lock(out):
+        kept = _prepare_dir(out, manifest, config.resume, all_sessions, config.force)
+        return _run_locked(config, out, manifest, selected, kept, on_result, started)
+
+
+def _run_locked(
+    config: EvalConfig,
+    out: Path,
+    manifest: dict[str, Any],
+    selected: Sequence[Session],
+    kept: Sequence[StepRecord],
+    on_result: Callable[[SessionResult], None] | None,
+    started: float,
+) -> dict[str, Any]:
+    """The run itself, with ``out`` prepared and held (``run_lock``)."""
     done, wanted = {r.session_id for r in kept}, {s.id for s in selected}
     checked = {s.id: len(_checked_steps(s, config.include_first)) for s in selected}
     todo = [(s.id, i < config.screenshots) for i, s in enumerate(selected) if s.id not in done and checked[s.id]]
