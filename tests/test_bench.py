@@ -105,8 +105,10 @@ def test_the_bench_leaves_no_process_behind(bench_run):
 
 
 def test_bad_arguments_are_refused_before_anything_starts(capsys):
-    assert main(["bench", "--envs", "0"]) == 2
-    assert "--envs must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["bench", "--envs", "0"])
+    assert stop.value.code == 2
+    assert "argument --envs: expected a whole number of 1 or more, not 0" in capsys.readouterr().err
 
 
 def test_process_tree_memory_counts_chromium(wm_browser):
