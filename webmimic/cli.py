@@ -260,7 +260,16 @@ def _record(args: argparse.Namespace) -> int:
     return record_main(args.site, args.output, args.persona)
 
 
+EVAL_EXIT_CODES = (
+    "exit status: 0 every session was scored; 3 some sessions failed (the site answered 5xx, dropped the "
+    "connection or hung, or a human action could not be replayed) and the rest were scored; 1 every session "
+    "failed, nothing was scored; 2 bad arguments or input files; 130 interrupted (Ctrl-C). Failed sessions are "
+    "listed with their step, URL and error in metrics.json (failed_sessions); --resume tries them again."
+)
+
+
 def _eval(args: argparse.Namespace) -> int:
+    """``webmimic eval``; the exit status is explained by EVAL_EXIT_CODES (shown by ``eval --help``)."""
     from webmimic.evaluation.runner import EvalConfig, run_eval
 
     try:
@@ -299,9 +308,15 @@ def _eval(args: argparse.Namespace) -> int:
         f"(micro {pct('exact_match_micro')}), outcome F1 {pct('session_outcome_f1')}, "
         f"type macro-F1 {pct('action_type_macro_f1')}, invalid outputs {metrics['invalid_outputs']}"
     )
-    if metrics["failed_sessions"]:
-        print(f"{len(metrics['failed_sessions'])} session(s) failed; rerun with --resume to retry them.")
-    return 0
+    failed = len(metrics["failed_sessions"])
+    if not failed:
+        return 0
+    scored = metrics["sessions"]
+    print(
+        f"{failed} of {failed + scored} sessions failed, {scored or 'none'} scored: each failure's step, URL and "
+        f"error are in {_eval_out(args)}/metrics.json (failed_sessions); rerun with --resume to retry them."
+    )
+    return 3 if scored else 1
 
 
 def _eval_out(args: argparse.Namespace) -> str:
@@ -368,6 +383,7 @@ def _record_args(p: argparse.ArgumentParser) -> None:
 
 
 def _eval_args(p: argparse.ArgumentParser) -> None:
+    p.epilog = EVAL_EXIT_CODES
     p.add_argument(
         "--agent",
         required=True,

@@ -12,6 +12,7 @@ One tree; every layer raises from it, and nothing here needs a browser::
     │   ├── ElementNotInteractableError  the element exists but cannot take that action
     │   └── ActionTimeoutError     the page did not settle within the timeout
     ├── SiteError                  an unknown site, or a site that failed to start
+    │   └── SiteFailureError       the live site answered 5xx, dropped the connection or hung
     ├── ReplayDivergenceError      a live replay no longer matches its recording
     ├── DataFormatError            a bad data file (sessions, OPeRA rows): names file, line, field
     ├── EvalRunError               a run directory that cannot be used as asked (not empty,
@@ -41,6 +42,7 @@ __all__ = [
     "ElementNotInteractableError",
     "ActionTimeoutError",
     "SiteError",
+    "SiteFailureError",
     "ReplayDivergenceError",
     "DataFormatError",
     "EvalRunError",
@@ -114,6 +116,28 @@ class ActionTimeoutError(ActionError):
 
 class SiteError(WebmimicError):
     """An unknown site name or a site server that could not start."""
+
+
+class SiteFailureError(SiteError):
+    """A page load of the live site failed: an HTTP status of 500 or more, a connection that was
+    refused, closed or answered nothing, or no answer within the browser's timeout.
+
+    Envs turn it into ``info["error"]`` and ``info["site_error"]`` and end the episode
+    (``truncated``) instead of raising: the site, not the agent, is at fault. ``kind`` is
+    ``"status"``, ``"network"`` or ``"timeout"``; ``status`` is the HTTP status (``"status"`` only)
+    and ``detail`` the browser's network error (``"network"`` only).
+    """
+
+    def __init__(self, message: str, *, url: str, kind: str, status: int | None = None, detail: str | None = None):
+        self.url = url
+        self.kind = kind
+        self.status = status
+        self.detail = detail
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, str | int | None]:
+        """What ``info["site_error"]`` and an eval's ``failed_sessions`` carry."""
+        return {"url": self.url, "kind": self.kind, "status": self.status, "detail": self.detail, "message": str(self)}
 
 
 class ReplayDivergenceError(WebmimicError):

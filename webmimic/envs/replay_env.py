@@ -6,6 +6,12 @@ forcing), so the browser stays on the human's path and every step is checked wit
 history. With ``follow="agent"`` the agent's actions drive the browser instead (free run): the
 checks stop at the first divergence and the episode's reward is whether the agent ended the
 session as the human did (purchase of the same product, or leaving).
+
+A site that fails under an action (HTTP 5xx, a dropped connection, no answer in time) ends the
+episode as failed instead of raising: ``truncated`` is True, ``info["site_error"]`` says where and
+how, ``info["error"]`` says it in words, and the next ``step`` asks for ``reset``. ``reset`` itself
+raises ``SiteFailureError`` when the site fails while loading the start page or replaying the
+human's steps before ``options["step"]``: there is no episode to mark.
 """
 
 from __future__ import annotations
@@ -23,7 +29,13 @@ import gymnasium as gym
 from gymnasium import logger, spaces
 
 from webmimic.core.actions import Action, AgentOutput, describe_action
-from webmimic.core.errors import ActionError, ElementNotFoundError, ReplayDivergenceError, first_difference
+from webmimic.core.errors import (
+    ActionError,
+    ElementNotFoundError,
+    ReplayDivergenceError,
+    SiteFailureError,
+    first_difference,
+)
 from webmimic.core.match import Match, compare_actions, partial_credit
 from webmimic.envs.base import BrowserEnv, Info, Obs, StepResult, history_entry, page_spaces
 from webmimic.envs.runtime import SiteServers, path_of
@@ -31,7 +43,15 @@ from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import Session, Step, read_sessions
 from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
 
-__all__ = ["ReplayEnv"]
+__all__ = ["ReplayEnv", "note_site_failure"]
+
+
+def note_site_failure(info: Info, err: SiteFailureError) -> None:
+    """Put a site failure into a step's ``info``: ``site_error`` (url, kind, status, detail, message)
+    and ``error``, after the agent's own error when it had one (the step's check still stands)."""
+    info["site_error"] = err.to_dict()
+    words = f"{type(err).__name__}: {err}"
+    info["error"] = words if info.get("error") is None else f"{info['error']} Then the site failed: {words}"
 
 
 def persona_text(session: Session) -> str:
@@ -96,6 +116,7 @@ class ReplayEnv(BrowserEnv):
         self._diverged = False
         self._agent_steps = 0
         self._warned: set[str] = set()
+        self._failure: SiteFailureError | None = None  # the site failure that ended the episode
 
     # -- public helpers -----------------------------------------------------------------
     @property
@@ -133,7 +154,7 @@ class ReplayEnv(BrowserEnv):
                 f"options['step'] must be an int in [0, {len(session.steps) - 1}] for session {session.id!r}."
             )
         self._session, self._t, self._history = session, 0, []
-        self._diverged, self._agent_steps = False, 0
+        self._diverged, self._agent_steps, self._failure = False, 0, None
         started = time.perf_counter()
         self._obs = self._open(session)
         for _ in range(start):
@@ -153,6 +174,8 @@ class ReplayEnv(BrowserEnv):
         session = self.session
         if self._t >= len(session.steps) and self.follow == "human":
             raise gym.error.ResetNeeded("The session is over; call reset().")
+        if self._failure is not None:
+            raise gym.error.ResetNeeded(f"The episode ended when the site failed ({self._failure}); call reset().")
         output = self.parse(action)
         info: Info = {
             "session_id": session.id,
@@ -164,8 +187,7 @@ class ReplayEnv(BrowserEnv):
         }
         started = time.perf_counter()
         if self.follow == "human":
-            reward, terminated = self._step_teacher_forced(output.action, info)
-            truncated = False
+            reward, terminated, truncated = self._step_teacher_forced(output.action, info)
         else:
             reward, terminated, truncated = self._step_free_run(output, info)
         if self.timings:
@@ -173,13 +195,21 @@ class ReplayEnv(BrowserEnv):
         return self._observation(), reward, terminated, truncated, self._noting_restarts(info)
 
     # -- stepping -------------------------------------------------------------------------
-    def _step_teacher_forced(self, agent_action: Action | None, info: Info) -> tuple[float, bool]:
+    def _step_teacher_forced(self, agent_action: Action | None, info: Info) -> tuple[float, bool, bool]:
         human = self.session.steps[self._t].action
         match = compare_actions(agent_action, human)
         self._record_check(info, human, match)
         reward = float(match.exact) if self.reward_mode == "exact" else partial_credit(agent_action, human)
-        self._advance_human()
-        return reward, self._t >= len(self.session.steps)
+        try:
+            self._advance_human()
+        except SiteFailureError as err:  # the check stands; the episode cannot go on
+            self._site_failed(err, info)
+            return reward, False, True
+        return reward, self._t >= len(self.session.steps), False
+
+    def _site_failed(self, err: SiteFailureError, info: Info) -> None:
+        self._failure = err
+        note_site_failure(info, err)
 
     def _step_free_run(self, output: AgentOutput, info: Info) -> tuple[float, bool, bool]:
         session, agent_action = self.session, output.action
@@ -194,7 +224,11 @@ class ReplayEnv(BrowserEnv):
         self._agent_steps += 1
         purchase_path = path_of(self._obs.url) if self._obs else ""
         if agent_action is not None:
-            self._act(agent_action, output.rationale, info)
+            try:
+                self._act(agent_action, output.rationale, info)
+            except SiteFailureError as err:
+                self._site_failed(err, info)
+                return 0.0, False, True
         outcome = self._outcome_of(agent_action)
         limit = self.max_steps or 2 * len(session.steps) + 10
         truncated = outcome is None and self._agent_steps >= limit

@@ -4,6 +4,11 @@ No recorded session: the agent gets a persona and an intent ("I want to buy wire
 from Acme with color black for at most $80.") and shops freely. The episode ends when it leaves
 (``terminate``, reward 0) or makes a purchase (``buy_now`` or ``place_order``); the purchase is
 read back from the shop's own state and rated against the intent (``rate_purchase``).
+
+A shop that fails (HTTP 5xx, a dropped connection, no answer in time) ends the episode as failed
+rather than raising: ``truncated`` is True, reward 0, ``info["site_error"]`` and ``info["error"]``
+say what failed; the next ``step`` asks for ``reset``. ``reset`` raises ``SiteFailureError`` when
+the start page itself fails.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from typing import Any
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
+from webmimic.core.errors import SiteFailureError
 from webmimic.envs.base import BrowserEnv, Info, Obs, StepResult, page_spaces
+from webmimic.envs.replay_env import note_site_failure
 from webmimic.envs.runtime import SiteServers
 from webmimic.envs.spaces import AnyText
 from webmimic.simulator import Browser, BrowserConfig
@@ -50,6 +57,7 @@ class ShopEnv(BrowserEnv):
         self._catalog = Catalog.open()
         self._intent: Intent | None = None
         self._orders_before = 0
+        self._failure: SiteFailureError | None = None  # the site failure that ended the episode
 
     @property
     def intent(self) -> Intent:
@@ -65,21 +73,29 @@ class ShopEnv(BrowserEnv):
             raise ValueError(f"Unknown reset option(s) {sorted(options)}; allowed: intent.")
         self._intent = intent if isinstance(intent, Intent) else sample_intent(self._catalog, self.np_random)
         site, server = self._runtime.site(SITE)
-        self._history = []
+        self._history, self._failure = [], None
         url = server.url + site.start_path
         self._obs = self._runtime.open(lambda tab: tab.goto(url))
         return self._observation(), self._noting_restarts({"intent": self._intent.to_dict()})
 
     def step(self, action: Any) -> StepResult:
         """Carry out the agent's output (raw, or ``self.parse(raw)``); a purchase ends the episode."""
-        obs, reward, terminated, truncated, info = self._step(action)
+        intent = self.intent
+        if self._failure is not None:
+            raise ResetNeeded(f"The episode ended when the shop failed ({self._failure}); call reset().")
+        info: Info = {}
+        try:
+            obs, reward, terminated, truncated, info = self._step(action, intent, info)
+        except SiteFailureError as err:  # the shop's fault, not the agent's: the episode ends as failed
+            self._failure = err
+            note_site_failure(info, err)
+            obs, reward, terminated, truncated = self._observation(), 0.0, False, True
         return obs, reward, terminated, truncated, self._noting_restarts(info)
 
-    def _step(self, action: Any) -> StepResult:
-        intent = self.intent
+    def _step(self, action: Any, intent: Intent, info: Info) -> StepResult:
         site, _ = self._runtime.site(SITE)
         output = self.parse(action)
-        info: Info = {"error": output.error}
+        info["error"] = output.error
         started = time.perf_counter()
         agent_action = output.action
         if agent_action is None:

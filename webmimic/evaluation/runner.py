@@ -23,7 +23,7 @@ from typing import Any
 
 from webmimic.agents.base import Generation, make_agent
 from webmimic.core.actions import Action
-from webmimic.core.errors import EvalRunError, WebmimicError
+from webmimic.core.errors import EvalRunError, SiteFailureError, WebmimicError
 from webmimic.core.files import is_temporary, output_dir_problem, remove_own_files
 from webmimic.envs.pool import EnvPool
 from webmimic.envs.replay_env import ReplayEnv
@@ -144,6 +144,9 @@ class SessionResult:
     shots: Mapping[str, bytes] = field(default_factory=dict)
     error: str | None = None
     restarts: int = 0  # times Chromium died and the session's episode was restored
+    # With ``error``: where it failed, for metrics.json's failed_sessions (step, url; for a failed
+    # site also kind, status, detail: see SiteFailureError.to_dict).
+    failure: Mapping[str, Any] | None = None
 
 
 def _session_seed(seed: int, session_id: str) -> int:
@@ -166,7 +169,12 @@ def _screenshot(
 
 
 class SessionEvaluator:
-    """An env on the run's browser, kept for many sessions; runs one session at a time."""
+    """An env on the run's browser, kept for many sessions; runs one session at a time.
+
+    A session that cannot be finished (the site failed: 5xx, a dropped connection, a hang; or the
+    human's action cannot be replayed) comes back as a failed SessionResult saying at which step
+    and URL and why, and the run goes on. Its steps are not saved, so ``--resume`` tries it again.
+    """
 
     def __init__(
         self, config: EvalConfig, sessions: Sequence[Session], out_dir: Path, browser: Browser, servers: SiteServers
@@ -174,6 +182,7 @@ class SessionEvaluator:
         self.config = config
         self.out_dir = out_dir
         self.env = ReplayEnv(sessions, browser=browser, servers=servers, timings=True)
+        self._at: tuple[int | None, str | None] = (None, None)  # the current session's step and URL
 
     def close(self) -> None:
         self.env.close()
@@ -181,13 +190,24 @@ class SessionEvaluator:
     def run(self, session_id: str, screenshots: bool) -> SessionResult:
         try:
             return self._run(session_id, screenshots)
-        except WebmimicError as err:
-            return SessionResult(session_id, error=f"{type(err).__name__}: {err}")
+        except WebmimicError as err:  # in reset, or an error the env does not turn into info
+            return SessionResult(session_id, error=f"{type(err).__name__}: {err}", failure=self._where(err))
+
+    def _where(self, err: WebmimicError) -> dict[str, Any]:
+        """The step the session was at (in reset: the human step being replayed) and the URL that
+        failed, or else the page's."""
+        step, url = self._at
+        where: dict[str, Any] = {"step": self.env.step_index if step is None else step, "url": url}
+        if isinstance(err, SiteFailureError):
+            where.update(err.to_dict())
+            del where["message"]
+        return where
 
     def _run(self, session_id: str, screenshots: bool) -> SessionResult:
         config, env = self.config, self.env
         # A fresh agent per session, seeded by the session: results don't depend on the worker split.
         agent = make_agent(config.agent, seed=_session_seed(config.seed, session_id), generation=config.generation)
+        self._at = (None, None)
         obs, info = env.reset(options={"session_id": session_id, "step": 0 if config.include_first else 1})
         agent.reset(env, info)
         restarts = info.get("browser_restarts", 0)
@@ -199,6 +219,7 @@ class SessionEvaluator:
         terminated = False
         while not terminated:
             t, human, url = env.step_index, env.expected_action(), obs["url"]
+            self._at = (t, url)
             started = time.perf_counter()
             raw = agent.act(obs)
             timings: dict[str, float] = {"agent_ms": (time.perf_counter() - started) * 1000}
@@ -216,9 +237,13 @@ class SessionEvaluator:
                 timings["screenshot_ms"] = (time.perf_counter() - started) * 1000
             if config.shows_browser:
                 env.on_page(functools.partial(Tab.show_step, human=human, agent=output.action))
-            obs, _, terminated, _, info = env.step(output)
+            obs, _, terminated, truncated, info = env.step(output)
             timings["step_ms"] = float(info.get("step_ms", 0.0))
             restarts += info.get("browser_restarts", 0)
+            if truncated and info.get("site_error") is not None:
+                site = dict(info["site_error"])
+                error = f"{SiteFailureError.__name__}: {site.pop('message')}"
+                return SessionResult(session_id, error=error, restarts=restarts, failure={"step": t, **site})
             if config.pause_on_mismatch and not info["match"]["exact"]:
                 env.tab.pause()
             records.append(
@@ -439,7 +464,7 @@ class _Saver:
 
     def __init__(self, writer: StepsWriter, progress: _Progress, on_result: Callable[[SessionResult], None] | None):
         self.writer, self.progress, self.on_result = writer, progress, on_result
-        self.failures: list[dict[str, str]] = []
+        self.failures: list[dict[str, Any]] = []
         self.restarts: list[dict[str, Any]] = []
 
     def __call__(self, result: SessionResult) -> None:
@@ -451,9 +476,13 @@ class _Saver:
                 file=sys.stderr,
             )
         if result.error is not None:
-            self.failures.append({"session_id": result.session_id, "error": result.error})
+            where = dict(result.failure or {})
+            self.failures.append({"session_id": result.session_id, **where, "error": result.error})
+            at = f" at step {where['step']}" if where.get("step") is not None else ""
             self.progress.bar.write(
-                f"webmimic eval: session {result.session_id!r} failed: {result.error}", file=sys.stderr
+                f"webmimic eval: session {result.session_id!r} failed{at}: {result.error} "
+                "(its steps are not saved; --resume tries it again)",
+                file=sys.stderr,
             )
             return
         self.writer.write(result.records, result.shots)
@@ -528,7 +557,7 @@ def _finish(
     metrics = compute_metrics(records, purchase_names=_purchase_names(selected))
     metrics.update(
         {
-            "failed_sessions": save.failures,
+            "failed_sessions": sorted(save.failures, key=lambda f: f["session_id"]),  # same order for any --workers
             "browser_restarts": save.restarts,
             "agent": config.agent,
             "sessions_file": manifest["sessions_file"],

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import uuid
 
 from playwright.sync_api import Browser as PWBrowser
-from playwright.sync_api import BrowserContext, Locator, Page, Route
+from playwright.sync_api import BrowserContext, Locator, Page, Request, Response, Route
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import TimeoutError as PWTimeout
 
@@ -30,6 +30,7 @@ from webmimic.core.errors import (
     BrowserClosedError,
     ElementNotFoundError,
     ElementNotInteractableError,
+    SiteFailureError,
     WebmimicError,
 )
 from webmimic.simulator import greenlets, overlay, processes
@@ -257,6 +258,7 @@ class Tab:
         self._closed = False
         self._crashed = False  # its renderer or its whole Chromium died
         page.on("crash", self._on_crash)
+        self._navigation = _Navigation(page)
         self._routing = False  # whether _route is the context's route handler
         self._recorded: tuple[str, str] | None = None  # (url, html) set_content is loading
 
@@ -285,10 +287,35 @@ class Tab:
 
     # -- navigation ------------------------------------------------------------------------
     def goto(self, url: str) -> Observation:
-        """Load ``url``, wait until it settles, and observe it."""
-        with self._loading(f"{url} to load", f"Could not load {url}") as deadline:
-            self.page.goto(url, wait_until="load", timeout=self.timeout_ms)
-        return self._observed(settle(self.page, deadline, "the page loaded by goto"))
+        """Load ``url``, wait until it settles, and observe it. SiteFailureError when the site
+        answers 5xx, drops the connection or does not answer in time."""
+        with self._site_checked():
+            with self._loading(f"{url} to load", f"Could not load {url}") as deadline:
+                self.page.goto(url, wait_until="load", timeout=self.timeout_ms)
+            return self._observed(settle(self.page, deadline, "the page loaded by goto"))
+
+    @contextmanager
+    def _site_checked(self) -> Iterator[None]:
+        """Raise SiteFailureError when a main-frame page load started in the block failed (also when
+        the block itself failed or timed out because of it). Offline tabs load no site."""
+        if self.offline:
+            yield
+            return
+        self._navigation.forget()
+        try:
+            yield
+        except WebmimicError as err:
+            failure = self._navigation.failure(self.timeout_ms, timed_out=isinstance(err, ActionTimeoutError))
+            if failure is None or self._died():
+                raise
+            raise failure from err
+        failure = self._navigation.failure(self.timeout_ms, timed_out=False)
+        if failure is not None:
+            raise failure
+
+    def _died(self) -> bool:
+        """Chromium or the page died: that is a crash for the env to recover from, not the site's fault."""
+        return self.crashed or self.browser.crashed
 
     def set_content(self, html: str, url: str | None = None) -> Observation:
         """Show recorded HTML without the network; with ``url`` the page appears at that address."""
@@ -373,8 +400,9 @@ class Tab:
         self._check()
         if not isinstance(action, Action):
             raise TypeError(f"Tab.act takes an Action, not {type(action).__name__}; parse agent output first.")
-        settled = perform(self, action)
-        return self._observed(settled) if settled is not None else self.observe()
+        with self._site_checked():
+            settled = perform(self, action)
+            return self._observed(settled) if settled is not None else self.observe()
 
     def locate(self, name: str) -> Locator:
         """The Playwright Locator of the element carrying ``name`` (ElementNotFoundError if none).
@@ -411,9 +439,20 @@ class Tab:
         return (box["x"], box["y"], box["width"], box["height"])
 
     def request_json(self, url: str) -> Any:
-        """GET ``url`` inside the tab's context (its cookies, so the site's state for this tab) as JSON."""
+        """GET ``url`` inside the tab's context (its cookies, so the site's state for this tab) as JSON.
+        SiteFailureError when the site answers 5xx, drops the connection or does not answer in time."""
         with self._errors(f"requesting {url}"):
-            return self.page.request.get(url, timeout=self.timeout_ms).json()
+            try:
+                response = self.page.request.get(url, timeout=self.timeout_ms)
+            except PWTimeout as err:
+                raise site_failure(url, "timeout", self.timeout_ms) from err
+            except PWError as err:
+                if self.closed or self._died():
+                    raise
+                raise site_failure(url, "network", self.timeout_ms, detail=err.message.splitlines()[0]) from err
+            if response.status >= 500:
+                raise site_failure(url, "status", self.timeout_ms, status=response.status)
+            return response.json()
 
     def show_step(self, human: Action | None, agent: Action | None, *, scroll: bool = True) -> None:
         """Draw the debugging overlay: the human's element in green, the agent's in red."""
@@ -464,6 +503,84 @@ class Tab:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class _Navigation:
+    """The latest main-frame page load of a page and how it ended, followed through the page's
+    request events (a click's navigation is only seen this way)."""
+
+    def __init__(self, page: Page) -> None:
+        self._page = page
+        self._request: Request | None = None
+        self._status: int | None = None
+        self._error: str | None = None
+        self._finished = False
+        page.on("request", self._on_request)
+        page.on("response", self._on_response)
+        page.on("requestfailed", self._on_failed)
+        page.on("requestfinished", self._on_finished)
+
+    def forget(self) -> None:
+        """Only loads started from now on count."""
+        self._request = None
+
+    def _main(self, request: Request) -> bool:
+        try:
+            return request.is_navigation_request() and request.frame.parent_frame is None
+        except PWError:
+            return False  # a service worker's request has no frame
+
+    def _on_request(self, request: Request) -> None:
+        if self._main(request):  # a redirect's next hop replaces the previous request
+            self._request, self._status, self._error, self._finished = request, None, None, False
+
+    def _on_response(self, response: Response) -> None:
+        if response.request is self._request:
+            self._status = response.status
+
+    def _on_failed(self, request: Request) -> None:
+        if request is self._request:
+            self._error = request.failure or "net::ERR_FAILED"
+
+    def _on_finished(self, request: Request) -> None:
+        if request is self._request:
+            self._finished = True
+
+    def failure(self, timeout_ms: float, *, timed_out: bool) -> SiteFailureError | None:
+        """The error for the load, if it failed: 5xx, a network error, or (``timed_out``) no answer yet."""
+        if self._request is None:
+            return None
+        url = self._request.url
+        if self._status is not None and self._status >= 500:
+            return site_failure(url, "status", timeout_ms, status=self._status)
+        # ERR_ABORTED: the load was cancelled (another navigation replaced it, or a download): no failure.
+        if self._error is not None and "ERR_ABORTED" not in self._error:
+            return site_failure(url, "network", timeout_ms, detail=self._error)
+        if timed_out and self._error is None and not self._finished:
+            return site_failure(url, "timeout", timeout_ms)
+        return None
+
+
+def site_failure(
+    url: str, kind: str, timeout_ms: float, *, status: int | None = None, detail: str | None = None
+) -> SiteFailureError:
+    """The SiteFailureError of a request to ``url``, saying what the failure means."""
+    if kind == "status":
+        message = (
+            f"The site answered HTTP {status} (a server error) for {url}: the server failed on this request, "
+            "so the page or data the episode needs could not be had. Check the site's log."
+        )
+    elif kind == "network":
+        message = (
+            f"The site's connection failed for {url} ({detail}): the server refused or closed the connection "
+            "without a complete answer (it crashed, was stopped, or dropped the request)."
+        )
+    else:
+        message = (
+            f"The site did not answer {url} within the timeout of {timeout_ms:.0f} ms: the server hangs or is "
+            "overloaded. If it is only slow, raise the timeout (BrowserConfig.timeout_ms)."
+        )
+    return SiteFailureError(message, url=url, kind=kind, status=status, detail=detail)
 
 
 def _same_url(a: str, b: str) -> bool:
