@@ -54,21 +54,14 @@ OPERA_COLUMNS: tuple[str, ...] = (
     "input_text",
     "image",
 )
-#: The columns the importer reads; only these are required.
-OPERA_REQUIRED_COLUMNS: tuple[str, ...] = (
-    "session_id",
-    "action_id",
-    "timestamp",
-    "action_type",
-    "click_type",
-    "semantic_id",
-    "url",
-    "simplified_html",
-    "rationale",
-    "input_text",
-)
+#: Columns the OPeRA export has and the importer never reads.
+_UNREAD_COLUMNS = frozenset({"mouse_position", "element_meta", "page_meta", "products", "image"})
 #: Read when present (kept in ``meta``); a missing one is left out of ``meta``.
 OPERA_OPTIONAL_COLUMNS: tuple[str, ...] = ("window_size",)
+#: The columns the importer reads; only these are required.
+OPERA_REQUIRED_COLUMNS: tuple[str, ...] = tuple(
+    c for c in OPERA_COLUMNS if c not in _UNREAD_COLUMNS and c not in OPERA_OPTIONAL_COLUMNS
+)
 _READ_COLUMNS = OPERA_REQUIRED_COLUMNS + OPERA_OPTIONAL_COLUMNS
 OPERA_ACTION_TYPES: tuple[str, ...] = ("click", "input", "terminate")
 
