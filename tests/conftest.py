@@ -1,8 +1,8 @@
-"""Shared fixtures: one Playwright driver and Chromium for the whole run, one shop server.
+"""Shared fixtures, on top of webmimic's own pytest plugin (webmimic/testing/plugin.py).
 
-pytest-playwright's fixtures are pointed at the system Chromium that webmimic finds, and its
-``playwright`` fixture is replaced by webmimic's shared driver: Playwright's sync API allows one
-driver per thread, and webmimic's own Browser objects use the same one.
+The plugin points pytest-playwright at the system Chromium webmimic finds, shares the one
+Playwright driver per thread with webmimic's Browser objects, and provides ``shop_url``,
+``webmimic_browser`` and ``webmimic_servers``; the names below are the suite's older aliases.
 """
 
 from __future__ import annotations
@@ -11,48 +11,20 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def chromium_path() -> str:
-    from webmimic.simulator.chromium import find_chromium
-
-    return find_chromium(headless=True)
+def chromium_path(webmimic_chromium_path):
+    return webmimic_chromium_path
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args, chromium_path):
-    from webmimic.simulator.chromium import LAUNCH_ARGS
-
-    return {**browser_type_launch_args, "executable_path": chromium_path, "args": list(LAUNCH_ARGS)}
-
-
-@pytest.fixture(scope="session")
-def playwright():
-    from webmimic.simulator.browser import shared_playwright
-
-    with shared_playwright() as pw:
-        yield pw
+def wm_browser(webmimic_browser):
+    """A webmimic Browser (headless unless --headed) for the whole test session."""
+    return webmimic_browser
 
 
 @pytest.fixture(scope="session")
-def wm_browser(playwright):
-    """A webmimic Browser (headless) for the whole test session."""
-    from webmimic.simulator import Browser, BrowserConfig
-
-    with Browser(BrowserConfig(headless=True)) as browser:
-        yield browser
-
-
-@pytest.fixture(scope="session")
-def shop_server():
-    """The bundled shop, served on 127.0.0.1 for the whole test session."""
-    from webmimic.sites import get_site
-
-    with get_site("shop").serve() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def shop_url(shop_server) -> str:
-    return shop_server.url
+def shop_server(webmimic_servers):
+    """The bundled shop, served on 127.0.0.1 for the whole test session (the plugin's shop_url)."""
+    return webmimic_servers.site("shop")[1]
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "webmimic"
 HEAVY = ("playwright", "torch", "transformers")
 MAX_FUNCTION_LINES = 60
-IMPORT_NAMES = {"pillow": "PIL"}  # distribution name -> import name, where they differ
+# distribution name -> import name, where they differ
+IMPORT_NAMES = {"pillow": "PIL", "pytest-playwright": "pytest_playwright"}
 
 
 def _modules() -> list[Path]:
