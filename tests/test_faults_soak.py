@@ -162,6 +162,7 @@ class Leak:
         self.tabs: list[Tab] = []
         self.fds: list[int] = []
         self.kept: list[bytes] = []
+        self.chunk = 0
 
     def __call__(self) -> None:
         if self.kind == "processes":  # a context never closed: its renderer stays
@@ -170,8 +171,12 @@ class Leak:
             self.tabs[-1].goto(runtime_tab.page.url)
         elif self.kind == "fds":
             self.fds.append(os.open(os.devnull, os.O_RDONLY))
-        else:  # observations kept in a list, say: 48 MB an episode
-            self.kept.append(os.urandom(48 * 2**20))
+        else:  # observations kept in a list, say
+            # 5% of the tree's memory after the first episode (the browser starts at reset):
+            # the tree's size depends on what the test run holds, and a fixed leak could hide
+            # under 10% of a large tree
+            self.chunk = self.chunk or int(tree_memory().rss_mb * 0.05 * 2**20)
+            self.kept.append(os.urandom(self.chunk))
 
     def close(self) -> None:
         for tab in self.tabs:
