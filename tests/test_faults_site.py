@@ -24,6 +24,7 @@ from webmimic.cli import main
 from webmimic.core.actions import Action
 from webmimic.core.errors import SiteFailureError
 from webmimic.envs import runtime
+from webmimic.evaluation.rollouts import RolloutConfig, run_rollouts
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import read_sessions, write_sessions
 from webmimic.simulator import Browser, BrowserConfig
@@ -243,3 +244,16 @@ def test_eval_help_explains_the_exit_status(capsys):
         main(["eval", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "exit status: 0 every session was scored; 3 some sessions failed" in text and "1 every session" in text
+
+
+def test_rollouts_mark_an_episode_failed_when_the_site_fails(shop, session_file, tmp_path):
+    shop.rules[PRODUCT] = "500"
+    out = tmp_path / "rollouts.jsonl"
+    config = RolloutConfig("oracle", str(out), sessions=str(session_file), episodes=2, follow="human", progress=False)
+    summary = run_rollouts(config)
+    assert (summary["played"], summary["failed"]) == (2, 1)
+    records = {r["session_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    failed = records[SHORT]
+    assert failed["truncated"] and failed["error"].startswith("SiteFailureError: The site answered HTTP 500")
+    assert failed["site_error"]["status"] == 500 and failed["site_error"]["url"].endswith(PRODUCT)
+    assert "error" not in records[OTHER] and summary["mean_return"] == records[OTHER]["return"]

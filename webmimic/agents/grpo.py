@@ -20,11 +20,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from webmimic.agents.checkpoints import checkpoints_to_resume, fit
 from webmimic.agents.examples import TrainingExample
 from webmimic.agents.prompt import build_messages, fit_messages
 from webmimic.agents.train import (
     TrainConfig,
-    checkpoints_to_resume,
     eval_lines,
     evaluate_saved,
     load_base,
@@ -91,7 +91,7 @@ def train_grpo(config: TrainConfig) -> Path:
     if config.base is None:
         raise ValueError("GRPO starts from a fine-tuned model: pass --base bundled or --base DIR.")
     out = Path(config.out)
-    checkpoints = checkpoints_to_resume(config, out)
+    resume_from = checkpoints_to_resume(out, config.resume)
     examples = training_examples(config, out)
     tokenizer, model = load_base(config.base)
     tokenizer.padding_side = "left"
@@ -111,7 +111,7 @@ def train_grpo(config: TrainConfig) -> Path:
         processing_class=tokenizer,
         peft_config=lora_config() if config.lora else None,
     )
-    trainer.train(resume_from_checkpoint=True if checkpoints else None)
+    fit(trainer, resume_from, out)
     tokenizer.padding_side = "right"
     save_trained(trainer, tokenizer, config, out)
     curve = _reward_curve(out, trainer.state.log_history)

@@ -3,8 +3,8 @@
 Each session is one multi-turn conversation, exactly the prompt an agent sees at one of its
 steps (``webmimic.agents.prompt``: the persona, every page with the person's rationale and
 action, fitted to the context by the same truncation policy) followed by that step's answer: the
-last step as in the paper (``--cut last``), or by default a step drawn per session, since a short
-context keeps only the last pages' HTML (see ``_conversation``). The
+last step as in the paper (``--cut last``, the default), or a step drawn per session
+(``--cut random``; see ``_conversation``). The
 loss is on the assistant turns only (the rationales and actions): TRL's ``SFTTrainer`` with
 ``assistant_only_loss``, whose mask comes from the ``{% generation %}`` markers of the ChatML
 template below. The pages come from replaying each session in the live shop (teacher forcing),
@@ -27,10 +27,11 @@ from pathlib import Path
 import random
 from typing import Any, Literal
 
+from webmimic.agents.checkpoints import checkpoints_to_resume, fit, save_model_folder
 from webmimic.agents.examples import TrainingExample, read_examples, replay_examples, write_examples
 from webmimic.agents.hf import AGENT_FILE, check_model_folder
 from webmimic.agents.prompt import Message, fit_messages
-from webmimic.core.errors import ModelFolderError, PromptTooLongError
+from webmimic.core.errors import PromptTooLongError
 from webmimic.core.files import atomic_write
 
 __all__ = ["CHATML_TRAINING_TEMPLATE", "TrainConfig", "load_base", "tiny_model", "tiny_tokenizer", "train"]
@@ -187,16 +188,6 @@ def training_examples(config: TrainConfig, out: Path) -> list[TrainingExample]:
     return examples
 
 
-def checkpoints_to_resume(config: TrainConfig, out: Path) -> bool:
-    """Whether ``out`` holds checkpoints to resume from; an earlier run's without --resume is refused."""
-    checkpoints = any((out / "checkpoints").glob("checkpoint-*"))
-    if checkpoints and not config.resume:
-        raise ModelFolderError(
-            f"{out / 'checkpoints'} holds an earlier run's checkpoints: pass --resume or another --out."
-        )
-    return checkpoints
-
-
 def train(config: TrainConfig) -> Path:
     """Train as configured; save a folder that ``hf:DIR`` loads, with a model card; return it."""
     if config.method == "grpo":
@@ -207,7 +198,7 @@ def train(config: TrainConfig) -> Path:
     from trl import SFTConfig, SFTTrainer
 
     out = Path(config.out)
-    checkpoints = checkpoints_to_resume(config, out)
+    resume_from = checkpoints_to_resume(out, config.resume)
     conversations = [_conversation(e, config) for e in training_examples(config, out)]
     texts = [m["content"] for c in conversations for m in c]
     tokenizer, model = _base_model(config, texts)
@@ -229,7 +220,7 @@ def train(config: TrainConfig) -> Path:
         train_dataset=Dataset.from_list([{"messages": c} for c in fitted]),
         processing_class=tokenizer,
     )
-    trainer.train(resume_from_checkpoint=True if checkpoints else None)
+    fit(trainer, resume_from, out)
     save_trained(trainer, tokenizer, config, out)
     metrics = evaluate_saved(config, out) if config.eval_sessions else None
     _model_card(out, config, len(fitted), trainer.state.log_history, metrics)
@@ -268,10 +259,8 @@ def save_trained(trainer: Any, tokenizer: Any, config: TrainConfig, out: Path) -
     """The trained model (LoRA merged in), its tokenizer and how it plays, in ``out`` for ``hf:OUT``."""
     trained: Any = trainer.model
     final = trained.merge_and_unload() if config.lora else trained
-    final.save_pretrained(out)
-    tokenizer.save_pretrained(out)
     agent = {"rationales": config.rationales, "context_tokens": config.context_tokens}
-    atomic_write(out / AGENT_FILE, json.dumps(agent, indent=2) + "\n")
+    save_model_folder(final, tokenizer, out, agent, AGENT_FILE)
 
 
 def evaluate_saved(config: TrainConfig, out: Path) -> dict[str, Any]:

@@ -130,7 +130,7 @@ class _Player:
                     "step_ms": round(float(info.get("step_ms", 0.0)), 1),
                 }
             )
-        return {
+        played = {
             "start_step": start,
             "steps": steps,
             "return": sum(s["reward"] for s in steps),
@@ -138,6 +138,10 @@ class _Player:
             "truncated": bool(truncated),
             "outcome_match": info.get("outcome_match"),
         }
+        if "site_error" in info:  # the site failed under an action: the episode failed, not the agent
+            played["error"] = f"SiteFailureError: {info['site_error']['message']}"
+            played["site_error"] = info["site_error"]
+        return played
 
 
 def _plan(sessions: list[Session], config: RolloutConfig) -> list[_Episode]:
