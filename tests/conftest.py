@@ -56,3 +56,15 @@ def wm_tab(wm_browser):
     tab = wm_browser.new_tab()
     yield tab
     tab.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_sft_folder(tmp_path_factory):
+    """A model folder from `webmimic train` (tiny preset, 2 bundled sessions, 2 steps) and its examples.jsonl."""
+    from webmimic.cli import main
+    from webmimic.replay.bundled import bundled_sessions_path
+
+    out = tmp_path_factory.mktemp("train") / "tiny"
+    train = str(bundled_sessions_path("train"))
+    assert main(["train", "--sessions", train, "--out", str(out), "--limit", "2", "--max-steps", "2"]) == 0
+    return out

@@ -52,11 +52,9 @@ def test_a_bad_examples_file_names_its_line(tmp_path):
         read_examples(bad)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    out = tmp_path_factory.mktemp("train") / "tiny"
-    assert main(["train", "--sessions", TRAIN, "--out", str(out), "--limit", "2", "--max-steps", "2"]) == 0
-    return out
+@pytest.fixture
+def trained(tiny_sft_folder):
+    return tiny_sft_folder
 
 
 def test_training_saves_a_folder_that_hf_loads(trained):

@@ -19,6 +19,7 @@ from webmimic.core.files import output_dir_problem, output_file_problem
 
 if TYPE_CHECKING:
     from webmimic.agents.base import Generation
+    from webmimic.agents.train import TrainConfig
 
 __all__ = [
     "main",
@@ -212,9 +213,22 @@ def _rollouts(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from webmimic.agents.train import TrainConfig, train
+    from webmimic.agents.train import train
 
-    config = TrainConfig(
+    try:
+        config = _train_config(args)
+    except ValueError as err:
+        print(f"webmimic train: error: {err}", file=sys.stderr)
+        return 2
+    out = train(config)
+    print(f"Saved the fine-tuned model to {out}; evaluate it with: webmimic eval --agent hf:{out}")
+    return 0
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    from webmimic.agents.train import TrainConfig
+
+    return TrainConfig(
         sessions=args.sessions,
         examples=args.examples,
         workers=args.workers,
@@ -236,10 +250,9 @@ def _train(args: argparse.Namespace) -> int:
         group_size=args.group_size,
         completion_tokens=args.completion_tokens,
         temperature=args.temperature,
+        outcome_reward=args.outcome_reward,
+        free_run_steps=args.free_run_steps,
     )
-    out = train(config)
-    print(f"Saved the fine-tuned model to {out}; evaluate it with: webmimic eval --agent hf:{out}")
-    return 0
 
 
 def _synthesize(args: argparse.Namespace) -> int:
@@ -564,6 +577,21 @@ def _train_args(p: argparse.ArgumentParser) -> None:
         "--completion-tokens", type=positive_int, default=96, metavar="N", help="longest completion sampled"
     )
     rl.add_argument("--temperature", type=positive_float, default=1.0, metavar="T", help="sampling temperature")
+    rl.add_argument(
+        "--outcome-reward",
+        type=non_negative_float,
+        default=0.0,
+        metavar="W",
+        help="weight of the session-outcome reward: each completion is played on in a free run in the live shop, "
+        "1 when it ends as the person's session did (needs --sessions; 0: off)",
+    )
+    rl.add_argument(
+        "--free-run-steps",
+        type=positive_int,
+        default=4,
+        metavar="N",
+        help="the most actions the policy plays after a completion in that free run",
+    )
 
 
 def _synthesize_args(p: argparse.ArgumentParser) -> None:

@@ -8,7 +8,8 @@ partial credit against the person's action at that step (format, type, then name
 ROUGE-L; ``webmimic.core.match.partial_credit``): the same reward ``Replay-v0`` gives with
 ``reward="partial"``. It starts from a fine-tuned model (``--base bundled`` or an ``hf:`` folder),
 logs the reward per step (``reward_curve.jsonl`` and the model card), and saves a folder that
-``hf:DIR`` loads. The session-outcome reward of a free run is not used yet.
+``hf:DIR`` loads. ``--outcome-reward W`` adds, weighted by W, the session-outcome reward of a
+free run from each completion (``webmimic.agents.outcome_reward``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 from webmimic.agents.checkpoints import checkpoints_to_resume, fit
 from webmimic.agents.examples import TrainingExample
+from webmimic.agents.hf import GenerationSettings, HFAgent
+from webmimic.agents.outcome_reward import SessionOutcomeReward
 from webmimic.agents.prompt import build_messages, fit_messages
 from webmimic.agents.train import (
     TrainConfig,
@@ -88,30 +91,39 @@ def train_grpo(config: TrainConfig) -> Path:
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
-    if config.base is None:
-        raise ValueError("GRPO starts from a fine-tuned model: pass --base bundled or --base DIR.")
+    assert config.base is not None  # TrainConfig checks it
     out = Path(config.out)
     resume_from = checkpoints_to_resume(out, config.resume)
     examples = training_examples(config, out)
     tokenizer, model = load_base(config.base)
     tokenizer.padding_side = "left"
     states = _states(examples, tokenizer, config)
+    outcome = SessionOutcomeReward(config.sessions or "", config.free_run_steps) if config.outcome_reward else None
     args = GRPOConfig(
         num_generations=config.group_size,
         per_device_train_batch_size=config.group_size,
         max_completion_length=config.completion_tokens,
         temperature=config.temperature,
+        reward_weights=[1.0, config.outcome_reward] if outcome else None,
         **trainer_arguments(config, out),
     )
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=shopper_reward,
+        reward_funcs=[shopper_reward, outcome] if outcome else shopper_reward,
         args=args,
         train_dataset=Dataset.from_list(states),
         processing_class=tokenizer,
         peft_config=lora_config() if config.lora else None,
     )
-    fit(trainer, resume_from, out)
+    try:
+        if outcome:  # the policy plays on with the weights being trained, greedily
+            settings = GenerationSettings(max_new_tokens=config.completion_tokens, reuse_cache=False)
+            trained = {"rationales": config.rationales, "context_tokens": config.context_tokens}
+            outcome.policy = HFAgent.of("policy", tokenizer, trainer.model, trained, settings).act
+        fit(trainer, resume_from, out)
+    finally:
+        if outcome:
+            outcome.close()
     tokenizer.padding_side = "right"
     save_trained(trainer, tokenizer, config, out)
     curve = _reward_curve(out, trainer.state.log_history)
@@ -122,8 +134,10 @@ def train_grpo(config: TrainConfig) -> Path:
 
 def _reward_curve(out: Path, log_history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The mean reward (and its spread) of each logged step, saved as ``reward_curve.jsonl``."""
+    parts = ("shopper_reward", "session_outcome")
     curve = [
         {"step": e["step"], "reward": e["reward"], "reward_std": e.get("reward_std")}
+        | {part: e[f"rewards/{part}/mean"] for part in parts if f"rewards/{part}/mean" in e}
         for e in log_history
         if "reward" in e
     ]
@@ -145,7 +159,13 @@ def _model_card(
         "",
         f"Trained with GRPO (TRL's GRPOTrainer) from `{config.base}` on {states} states of {sessions} sessions of "
         f"`{config.sessions or config.examples}`: {config.group_size} completions per prompt, rewarded with partial "
-        "credit against the person's action at that step.",
+        "credit against the person's action at that step"
+        + (
+            f", plus {config.outcome_reward} times the session outcome of a free run from the completion (at most "
+            f"{config.free_run_steps} more actions; 1 when it ends as the person's session did)."
+            if config.outcome_reward
+            else "."
+        ),
         "",
         f"Mean reward per step ({len(curve)} steps, in order): {rewards or 'not logged'}.",
         "",

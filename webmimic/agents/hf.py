@@ -196,11 +196,25 @@ class HFAgent(Agent):
     """A local causal LM playing the shopper; returns the model's raw text for the env to parse."""
 
     def __init__(self, path: str | Path, settings: GenerationSettings | None = None) -> None:
-        self.folder = check_model_folder(path)
+        folder = check_model_folder(path)
+        tokenizer, model = _load(folder)
+        # how webmimic train trained it, if it did
+        self._setup(f"hf:{folder}", tokenizer, model, _json(folder / AGENT_FILE), settings)
+
+    @classmethod
+    def of(
+        cls, name: str, tokenizer: Any, model: Any, trained: Mapping[str, Any], settings: GenerationSettings | None
+    ) -> HFAgent:
+        """An agent playing a model already in memory (e.g. the one a trainer is training)."""
+        agent = cls.__new__(cls)
+        agent._setup(name, tokenizer, model, trained, settings)
+        return agent
+
+    def _setup(
+        self, name: str, tokenizer: Any, model: Any, trained: Mapping[str, Any], settings: GenerationSettings | None
+    ) -> None:
+        self.name, self.tokenizer, self.model = name, tokenizer, model
         self.settings = settings or GenerationSettings()
-        self.name = f"hf:{self.folder}"
-        self.tokenizer, self.model = _load(self.folder)
-        trained = _json(self.folder / AGENT_FILE)  # how webmimic train trained it, if it did
         self.rationales = _setting(self.settings.rationales, trained.get("rationales"), True)
         maximum = int(getattr(self.model.config, "max_position_embeddings", 4096))
         context = _setting(self.settings.context_tokens, trained.get("context_tokens"), maximum)

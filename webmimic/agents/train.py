@@ -75,6 +75,14 @@ class TrainConfig:
     group_size: int = 4  # GRPO: completions sampled per prompt
     completion_tokens: int = 96  # GRPO: the longest completion sampled
     temperature: float = 1.0  # GRPO: sampling temperature of the completions
+    outcome_reward: float = 0.0  # GRPO: weight of the session-outcome reward of a free run (0: off)
+    free_run_steps: int = 4  # GRPO: the most actions the policy plays after a completion in that free run
+
+    def __post_init__(self) -> None:
+        if self.method == "grpo" and self.base is None:
+            raise ValueError("GRPO starts from a fine-tuned model: pass --base bundled or --base DIR.")
+        if self.outcome_reward and self.sessions is None:
+            raise ValueError("--outcome-reward plays free runs in the live shop: pass --sessions FILE too.")
 
 
 def tiny_tokenizer(texts: Sequence[str], vocab_size: int) -> Any:

@@ -1,0 +1,63 @@
+"""GRPO's session-outcome reward: each completion played on in a free run of the live shop."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from webmimic.agents.hf import HFAgent, check_model_folder
+from webmimic.agents.outcome_reward import SessionOutcomeReward
+from webmimic.cli import main
+from webmimic.replay.bundled import bundled_sessions_path
+from webmimic.replay.session import read_sessions
+
+TRAIN = str(bundled_sessions_path("train"))
+TERMINATE = '{"type": "terminate"}'
+
+
+@pytest.fixture(scope="module")
+def bought():
+    """The shortest bundled training session that ends in a purchase (its last action buys)."""
+    return min((s for s in read_sessions(TRAIN) if s.outcome == "purchase"), key=lambda s: len(s.steps))
+
+
+def assistant(text: str) -> list[dict[str, str]]:
+    return [{"role": "assistant", "content": text}]
+
+
+def test_the_reward_is_whether_the_free_run_ends_as_the_person_s_session_did(bought):
+    last = len(bought.steps) - 1
+    buy = bought.steps[-1].action.to_json()
+    reward = SessionOutcomeReward(TRAIN, max_steps=2, policy=lambda obs: TERMINATE)
+    try:
+        completions = [assistant(buy), assistant(TERMINATE), assistant("no JSON here")]
+        # buying ends as the person did; giving up does not; an invalid first action leaves the
+        # run to the policy, which gives up
+        assert reward(completions, [bought.id] * 3, [last] * 3) == [1.0, 0.0, 0.0]
+        reward.policy = lambda obs: buy  # a policy that buys after the invalid first action
+        assert reward.play("no JSON here", bought.id, last) == 1.0
+        reward.policy = lambda obs: "still no JSON"  # never ends: cut after max_steps more actions
+        assert reward.play("no JSON here", bought.id, last) == 0.0
+    finally:
+        reward.close()
+
+
+def test_grpo_with_the_outcome_reward_logs_both_rewards(tmp_path, tiny_sft_folder):
+    out = tmp_path / "grpo"
+    args = ["train", "--method", "grpo", "--base", str(tiny_sft_folder), "--sessions", TRAIN, "--limit", "1"]
+    args += ["--out", str(out), "--outcome-reward", "0.5", "--free-run-steps", "1"]
+    assert main([*args, "--max-steps", "1", "--group-size", "2", "--completion-tokens", "16"]) == 0
+    assert check_model_folder(out) == out
+    (point,) = [json.loads(line) for line in (out / "reward_curve.jsonl").read_text().splitlines()]
+    assert 0.0 <= point["shopper_reward"] <= 1.0 and point["session_outcome"] in (0.0, 0.5, 1.0)
+    assert point["reward"] == pytest.approx(point["shopper_reward"] + 0.5 * point["session_outcome"])
+    assert "plus 0.5 times the session outcome of a free run" in (out / "README.md").read_text()
+    assert isinstance(HFAgent(out).act({"page": '<input name="search_input">', "url": "/", "history": ()}), str)
+
+
+def test_the_outcome_reward_needs_the_sessions(tmp_path, tiny_sft_folder, capsys):
+    examples = str(tiny_sft_folder / "examples.jsonl")
+    args = ["train", "--method", "grpo", "--base", str(tiny_sft_folder), "--examples", examples]
+    assert main([*args, "--out", str(tmp_path / "x"), "--outcome-reward", "1"]) == 2
+    assert "--sessions FILE" in capsys.readouterr().err
