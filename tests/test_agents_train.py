@@ -113,3 +113,20 @@ def test_grpo_from_a_fine_tuned_folder_saves_a_model_and_its_reward_curve(traine
     assert isinstance(HFAgent(out).act({"page": '<input name="search_input">', "url": "/", "history": ()}), str)
     with pytest.raises(ValueError, match="--base bundled"):
         train(TrainConfig(sessions=None, examples=examples, out=str(tmp_path / "x"), method="grpo"))
+
+
+def test_eval_sessions_put_the_model_s_figures_in_its_card_and_a_resumed_run_replaces_them(tiny_sft_folder, tmp_path):
+    out = tmp_path / "evaluated"
+    examples = str(tiny_sft_folder / "examples.jsonl")
+    test = str(bundled_sessions_path("test"))
+    args = ["train", "--examples", examples, "--out", str(out), "--max-steps", "1"]
+    args += ["--eval-sessions", test, "--eval-limit", "1"]
+    assert main(args) == 0
+    first = json.loads((out / "eval" / "metrics.json").read_text())
+    assert first["sessions"] == 1 and "Evaluation on" in (out / "README.md").read_text()
+    (out / "eval" / "notes.txt").write_text("mine")  # not the run's: --resume must refuse, not delete it
+    assert main([*args, "--resume"]) == 2
+    assert (out / "eval" / "notes.txt").read_text() == "mine"
+    (out / "eval" / "notes.txt").unlink()
+    assert main([*args, "--resume"]) == 0  # the earlier eval is replaced by this model's
+    assert json.loads((out / "eval" / "metrics.json").read_text())["sessions"] == 1

@@ -276,11 +276,11 @@ def evaluate_saved(config: TrainConfig, out: Path) -> dict[str, Any]:
     from webmimic.evaluation.runner import EvalConfig, run_eval
 
     eval_dir = out / "eval"
-    if eval_dir.exists():
-        import shutil
-
-        shutil.rmtree(eval_dir)  # the figures must be this model's
-    run = EvalConfig(f"hf:{out}", config.eval_sessions, str(eval_dir), limit=config.eval_limit, screenshots=0)
+    # the figures must be this model's: an earlier eval there is replaced (only its own files)
+    force = eval_dir.exists()
+    run = EvalConfig(
+        f"hf:{out}", config.eval_sessions, str(eval_dir), limit=config.eval_limit, screenshots=0, force=force
+    )
     return run_eval(run)
 
 
