@@ -21,13 +21,13 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 chromium:
-	@if [ -n "$$WEBMIMIC_CHROMIUM" ] || { command -v chromium-headless-shell && command -v chromium && command -v xvfb-run; } >/dev/null 2>&1; then \
+	@if [ -n "$$WEBMIMIC_CHROMIUM" ] || { command -v chromium-headless-shell && command -v chromium && command -v xvfb-run && command -v xdotool; } >/dev/null 2>&1; then \
 		exit 0; \
 	elif [ -z "$(WEBMIMIC_NO_APT)" ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		echo "Installing Debian's Chromium and Xvfb with apt-get ..."; \
-		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-headless-shell xvfb >/dev/null; \
+		echo "Installing Debian's Chromium, Xvfb and xdotool with apt-get ..."; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-headless-shell xvfb xdotool >/dev/null; \
 	else \
-		echo "No Chromium found. Install Debian's chromium-headless-shell and chromium (apt-get install chromium chromium-headless-shell xvfb)"; \
+		echo "No Chromium found. Install Debian's chromium-headless-shell and chromium (apt-get install chromium chromium-headless-shell xvfb xdotool)"; \
 		echo "or set WEBMIMIC_CHROMIUM=/path/to/chrome."; exit 1; \
 	fi
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from webmimic.core.actions import Action
 from webmimic.replay.session import Session, Step
 from webmimic.simulator import Browser
@@ -45,3 +47,21 @@ def live_session(browser: Browser, server: SiteServer, session_id: str = "live-1
         source="synthetic",
         meta={"made_by": "tests/envs_helpers.py"},
     )
+
+
+def oracle_matches(env: Any, session_id: str) -> list[bool]:
+    """Replay ``session_id`` in ``env`` with the oracle; whether each step matched exactly. Closes ``env``."""
+    from webmimic.agents.baselines import OracleAgent
+
+    exact = []
+    try:
+        obs, info = env.reset(options={"session_id": session_id})
+        agent = OracleAgent()
+        agent.reset(env, info)
+        done = False
+        while not done:
+            obs, _, done, _, info = env.step(agent.act(obs))
+            exact.append(info["match"]["exact"])
+    finally:
+        env.close()
+    return exact

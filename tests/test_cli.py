@@ -97,3 +97,9 @@ def test_demo_runs_the_bundled_model_and_prints_its_checks(capsys, tmp_path):
     text = capsys.readouterr().out
     assert "with the 'bundled' agent" in text and "human: " in text and "agent: " in text
     assert "exact_match" in text and (out / "report.html").is_file()
+    printed = [
+        line.split()[0] for line in text.splitlines()[text.splitlines().index(f"Wrote the run folder {out}:") + 1 :]
+    ]
+    assert f"Report: {out / 'report.html'}" in text
+    assert {str(out / "steps.jsonl"), str(out / "report.html"), str(out / "shots")} <= set(printed[:-1])
+    assert all(Path(p).exists() for p in printed[:-1])

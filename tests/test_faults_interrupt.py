@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -40,10 +41,10 @@ RECORDER = textwrap.dedent(
 
 
 @contextlib.contextmanager
-def started(argv: list[str]) -> Iterator[subprocess.Popen[str]]:
+def started(argv: list[str], **env: str) -> Iterator[subprocess.Popen[str]]:
     """A process in a session of its own (so its group can be sent SIGINT); killed if still running."""
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, start_new_session=True
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**ENV, **env}, start_new_session=True
     )
     try:
         yield proc
@@ -109,3 +110,46 @@ def test_ctrl_c_during_eval_says_how_to_continue_and_resume_finishes(tmp_path, m
     records = read_steps(steps).records
     assert len({r.session_id for r in records}) == 4
     assert len({r.key for r in records}) == len(records)  # nothing counted twice
+
+
+# The oracle, except that each session's first check says PAUSED and waits in the browser (its
+# greenlet parked in a Playwright call, so the other worker goes on) until the run is interrupted.
+WAITS = textwrap.dedent(
+    """
+    import os
+    from webmimic.agents.baselines import OracleAgent
+
+    class Waits(OracleAgent):
+        def reset(self, env, info):
+            super().reset(env, info)
+            self.tab = env.unwrapped.tab
+
+        def act(self, observation):
+            if os.environ.get("WAIT") and len(observation["history"]) == 1:
+                print("PAUSED", flush=True)
+                self.tab.page.wait_for_event("close", timeout=0)  # until Ctrl-C closes the browser
+            return super().act(observation)
+    """
+)
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_two_workers_reports_no_failed_session_and_resume_redoes_them(tmp_path, monkeypatch):
+    """Both workers are mid-session when Ctrl-C comes; neither session is a failure, both are redone."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "waits.py").write_text(WAITS)
+    argv = ["eval", "--agent", "waits:Waits", "--limit", "3", "--workers", "2", "--screenshots", "1", "--out", "run"]
+    with started([sys.executable, "-m", "webmimic.cli", *argv], WAIT="1") as proc:
+        assert proc.stdout is not None
+        lines = iter(proc.stdout.readline, "")
+        assert next(lines) == "PAUSED\n" and next(lines) == "PAUSED\n"  # two sessions in flight
+        code, out, err = ctrl_c(proc)
+    assert code == 130, err
+    assert "failed" not in err and "failed" not in out and "Traceback" not in err, err
+    assert "to continue, run: webmimic eval --agent waits:Waits" in err
+    steps = tmp_path / "run" / STEPS_FILE
+    assert not steps.exists() or read_steps(steps).records == ()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main([*argv, "--resume"]) == 0  # without WAIT, the agent does not wait
+    metrics = json.loads((tmp_path / "run" / METRICS_FILE).read_text())
+    assert metrics["failed_sessions"] == [] and metrics["sessions"] == 3

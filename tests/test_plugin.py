@@ -163,9 +163,9 @@ def _doc_examples() -> dict[str, str]:
 @pytest.mark.slow
 def test_the_documented_example_test_files_pass(tmp_path):
     examples = _doc_examples()
-    assert sorted(examples) == ["test_agent_gate.py", "test_shop_regressions.py"]
+    assert sorted(examples) == ["test_agent_buys.py", "test_agent_gate.py", "test_shop_regressions.py"]
     for name, code in examples.items():
         (tmp_path / name).write_text(code)
     run = _pytest(tmp_path, "-q", *examples, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "5 passed" in run.stdout
+    assert "6 passed" in run.stdout

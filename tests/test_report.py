@@ -129,6 +129,10 @@ def run_dir(tmp_path_factory, wm_browser, shop_server) -> Path:
         "sessions_sha256": "ab" * 32,
         "versions": {"webmimic": "0.1.0", "playwright": "1.65"},
         "wall_seconds": 3.5,
+        "failed_sessions": [
+            {"session_id": "gone<i>", "step": 4, "url": "/cart?x=<b>", "error": EVIL, "kind": "http", "status": 503},
+            {"session_id": "diverged", "step": 2, "url": None, "error": "ReplayDivergenceError: no buy_now"},
+        ],
     }
     (out / METRICS_FILE).write_text(json.dumps(metrics), encoding="utf-8")
     write_report(out)
@@ -152,6 +156,9 @@ def test_report_loads_without_errors_and_images(report, run_dir):
     assert report.title() == "webmimic report: heuristic"
     imgs = report.locator("img")
     assert imgs.count() == 3 + 3  # three plots, three screenshots
+    for button in report.locator("button[data-nav=all]").all():  # hidden steps' screenshots load lazily
+        button.click()
+    report.wait_for_function("Array.from(document.images).every(i => i.complete)")
     widths = report.evaluate("Array.from(document.images).map(i => i.complete && i.naturalWidth)")
     assert all(w and w > 0 for w in widths), widths
     assert report.errors == []  # type: ignore[attr-defined]
@@ -254,3 +261,54 @@ def test_empty_run(tmp_path, page):
     assert "no steps" in page.locator("#no-steps").inner_text()
     assert "No metrics.json" in page.locator("#metrics").inner_text()
     assert page.locator("section.session").count() == 0
+
+
+def test_failed_sessions_are_listed_with_step_url_and_reason(report):
+    assert report.locator("nav a[href='#failed']").count() == 1
+    rows = report.locator("#failed table.failed tbody tr")
+    assert rows.count() == 2
+    first = rows.nth(0).inner_text()
+    assert "gone<i>" in first and "4" in first and "/cart?x=<b>" in first and EVIL in first and "503" in first
+    assert "ReplayDivergenceError: no buy_now" in rows.nth(1).inner_text()
+    assert "--resume" in report.locator("#failed").inner_text()
+    assert report.evaluate("window.pwned") is None
+    assert report.locator('table.meta tr[data-key="failed_sessions"]').count() == 0
+
+
+def test_no_failed_sessions_no_section(tmp_path):
+    good = json.dumps(_step("a", 1, {"type": "terminate"}, {"type": "terminate"}))
+    (tmp_path / STEPS_FILE).write_text(f"{good}\n", encoding="utf-8")
+    (tmp_path / METRICS_FILE).write_text(json.dumps({"sessions": 1, "failed_sessions": []}), encoding="utf-8")
+    assert 'id="failed"' not in write_report(tmp_path).read_text(encoding="utf-8")
+
+
+def test_report_size_grows_with_steps_not_with_screenshot_bytes(tmp_path, page):
+    """The screenshots stay beside the report: its size is bounded by its step count, however big
+    they are (here 40 incompressible 1280x800 screenshots, 100+ MB as data URIs), and it still
+    shows them when opened from disk, also after the run folder is moved."""
+    import random
+
+    rng = random.Random(0)
+    noise = Image.frombytes("RGB", (1280, 800), rng.randbytes(1280 * 800 * 3))
+    records = []
+    for session in range(4):
+        (tmp_path / "run" / "shots" / f"s{session}").mkdir(parents=True)
+        for step in range(1, 11):
+            shot = f"shots/s{session}/{step}.jpg"
+            noise.save(tmp_path / "run" / shot, "JPEG", quality=95)
+            act = {"type": "click", "name": "search_button"}
+            records.append(
+                _step(f"s{session}", step, act, act, shot=shot, boxes={"human": [1, 2, 30, 40], "agent": None})
+            )
+    (tmp_path / "run" / STEPS_FILE).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    report = write_report(tmp_path / "run")
+    shots = sum(p.stat().st_size for p in (tmp_path / "run" / "shots").rglob("*.jpg"))
+    assert shots > 40 * 500_000
+    assert report.stat().st_size < 60_000 + 6_000 * len(records)  # plots and page, then a few KB per step
+    moved = (tmp_path / "run").rename(tmp_path / "moved")
+    page.goto((moved / REPORT_FILE).as_uri())
+    page.locator("#s-1 a.pip[href='#s-1-3']").click()
+    img = page.locator("#s-1-3 .shot img")
+    img.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('#s-1-3 .shot img').complete")
+    assert img.evaluate("i => i.naturalWidth") == 1280

@@ -34,6 +34,25 @@ __all__ = [
 Handler = Callable[[argparse.Namespace], int]
 
 
+class DefaultsFormatter(argparse.HelpFormatter):
+    """``--help`` shows every option's default as "(default: X)": from the help text where it says
+    it in words (a None default: "the bundled test split"), else added from the default value.
+    Flags (on or off, off by default) and required options have none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or not shows_default(action) or action.default is None:
+            return action.help  # a None default is said in words in the help (the test checks it is)
+        return f"{text} (default: %(default)s)" if text else "(default: %(default)s)"
+
+
+def shows_default(action: argparse.Action) -> bool:
+    """Whether ``--help`` must show this option's default (tests/test_cli_output.py checks it does)."""
+    if not action.option_strings or action.required or action.default is argparse.SUPPRESS:
+        return False
+    return not (action.nargs == 0 and action.default in (False, None))  # a flag: off unless given
+
+
 # -- argument types: each checks one kind of value at parse time, before any work starts -------------
 def _number(text: str, kind: Callable[[str], float], what: str) -> float:
     try:
@@ -270,7 +289,14 @@ def _models(args: argparse.Namespace) -> int:
 def _record(args: argparse.Namespace) -> int:
     from webmimic.replay.record import record_main
 
-    return record_main(args.site, args.output, args.persona)
+    return record_main(
+        args.site,
+        args.output,
+        args.persona,
+        keep_inputs=args.keep_inputs,
+        url=args.url,
+        purchase_url=args.purchase_url,
+    )
 
 
 EVAL_EXIT_CODES = (
@@ -303,6 +329,8 @@ def _eval(args: argparse.Namespace) -> int:
             screenshots=args.screenshots,
             generation=_generation(args),
             ray=args.ray,
+            base_url=args.base_url,
+            strict=args.strict,
         )
     except ValueError as err:
         print(f"webmimic eval: error: {err}", file=sys.stderr)
@@ -321,6 +349,7 @@ def _eval(args: argparse.Namespace) -> int:
         f"(micro {pct('exact_match_micro')}), outcome F1 {pct('session_outcome_f1')}, "
         f"type macro-F1 {pct('action_type_macro_f1')}, invalid outputs {metrics['invalid_outputs']}"
     )
+    print_run_files(_eval_out(args))
     failed = len(metrics["failed_sessions"])
     if not failed:
         return 0
@@ -330,6 +359,15 @@ def _eval(args: argparse.Namespace) -> int:
         f"error are in {_eval_out(args)}/metrics.json (failed_sessions); rerun with --resume to retry them."
     )
     return 3 if scored else 1
+
+
+def print_run_files(out: str) -> None:
+    """What an eval run wrote, each with its path (as given: relative to where the command ran)."""
+    from webmimic.evaluation.rundir import run_files
+
+    print(f"Wrote the run folder {out}:")
+    for path, what in run_files(Path(out)):
+        print(f"  {path}  {what}")
 
 
 def _eval_out(args: argparse.Namespace) -> str:
@@ -359,13 +397,9 @@ def _simplify_args(p: argparse.ArgumentParser) -> None:
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--agent", default="bundled", metavar="SPEC", help="agent spec (default: the bundled model)")
-    p.add_argument(
-        "--limit", type=positive_int, default=12, metavar="N", help="how many bundled test sessions (default 12)"
-    )
+    p.add_argument("--limit", type=positive_int, default=12, metavar="N", help="how many bundled test sessions")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N", help="sessions at once, on one browser")
-    p.add_argument(
-        "--out", type=output_dir, default="runs/demo", metavar="DIR", help="run directory (default runs/demo)"
-    )
+    p.add_argument("--out", type=output_dir, default="runs/demo", metavar="DIR", help="run directory")
     _rerun_args(p)
     p.add_argument("--tour", action="store_true", help="instead: search and open a product, printing each observation")
     p.add_argument("--query", default="wireless headphones", help="--tour: what to search for")
@@ -391,8 +425,25 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
 
 def _record_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", default="shop", help="site to record on (default: shop)")
-    p.add_argument("--persona", default=None, help="free-text persona stored with the session")
+    p.add_argument("--persona", default=None, help="free-text persona stored with the session (default: none)")
     p.add_argument("-o", "--output", type=output_file, required=True, help="session file (a new session is appended)")
+    p.add_argument(
+        "--keep-inputs",
+        action="store_true",
+        help="keep form values in the saved pages (default: masked, search text aside; passwords are never saved)",
+    )
+    p.add_argument(
+        "--url",
+        default=None,
+        help='record on any web app at this http(s) URL instead of --site, as a "web" session with its origin '
+        "(default: none: the --site)",
+    )
+    p.add_argument(
+        "--purchase-url",
+        default=None,
+        metavar="REGEX",
+        help="with --url: responses whose URL matches REGEX confirm a purchase (default: sessions end in terminate)",
+    )
 
 
 def _eval_args(p: argparse.ArgumentParser) -> None:
@@ -413,7 +464,9 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--workers", type=positive_int, default=1, metavar="N", help="sessions at once, on one browser")
     _ray_arg(p)
-    p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="only the first N sessions (by id)")
+    p.add_argument(
+        "--limit", type=positive_int, default=None, metavar="N", help="only the first N sessions (by id) (default: all)"
+    )
     _rerun_args(p)
     p.add_argument("--headed", action="store_true", help="show the browser with the human/agent overlay (one worker)")
     p.add_argument(
@@ -426,6 +479,19 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--trace", action="store_true", help="save a Playwright trace per session under DIR/traces")
     p.add_argument("--include-first", action="store_true", help="also check each session's first action")
+    p.add_argument(
+        "--base-url",
+        default=None,
+        metavar="URL",
+        help='replay there, e.g. a staging build: "web" sessions are rebased from their origin, bundled-site '
+        "sessions go to that running site instead of a server started here (default: each session's origin, "
+        "or the bundled site started here)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a page or URL that differs from the recording fails the session at that step (default: a warning)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of random agents and of sampling")
     p.add_argument(
         "--screenshots",
@@ -460,16 +526,17 @@ def _ray_arg(p: argparse.ArgumentParser) -> None:
         const="local",
         default=None,
         metavar="ADDRESS",
-        help="run the workers as Ray actors, a browser each: a local Ray, or the cluster at ADDRESS",
+        help="run the workers as Ray actors, a browser each: a local Ray, or the cluster at ADDRESS "
+        "(default: no Ray, the workers run here)",
     )
 
 
 def _generation_args(p: argparse.ArgumentParser) -> None:
     llm = p.add_argument_group("LLM agents (smollm2, bundled, hf:, openai:)")
-    llm.add_argument("--temperature", type=non_negative_float, default=0.0, metavar="T", help="0 (default): greedy")
+    llm.add_argument("--temperature", type=non_negative_float, default=0.0, metavar="T", help="0: greedy")
     llm.add_argument("--top-p", type=float, default=1.0, metavar="P", help="nucleus sampling when T > 0")
     llm.add_argument(
-        "--max-new-tokens", type=positive_int, default=None, metavar="N", help="answer length (default 256)"
+        "--max-new-tokens", type=positive_int, default=None, metavar="N", help="answer length (default: 256)"
     )
     llm.add_argument(
         "--context-tokens",
@@ -483,11 +550,11 @@ def _generation_args(p: argparse.ArgumentParser) -> None:
 def _bench_args(p: argparse.ArgumentParser) -> None:
     """Here, not in bench.py, so that ``webmimic --help`` imports no browser (defaults: BenchConfig's)."""
     p.add_argument("--sessions", type=Path, default=None, help="session file (default: the bundled test split)")
-    p.add_argument("--limit", type=positive_int, default=20, help="sessions to replay (default 20)")
+    p.add_argument("--limit", type=positive_int, default=20, help="sessions to replay")
     p.add_argument(
-        "--envs", type=positive_int, nargs="+", default=[1, 2, 4, 8], help="env counts to scale over (1 2 4 8)"
+        "--envs", type=positive_int, nargs="+", default=[1, 2, 4, 8], help="env counts to scale over (default: 1 2 4 8)"
     )
-    p.add_argument("--scale-steps", type=positive_int, default=160, help="env steps per env count (default 160)")
+    p.add_argument("--scale-steps", type=positive_int, default=160, help="env steps per env count")
     p.add_argument(
         "--model-sessions", type=non_negative_int, default=2, help="sessions the bundled model answers (0: skip)"
     )
@@ -497,7 +564,11 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
         "--build-dir", type=_path(output_dir), default=Path("build"), help="where BrowserGym's virtualenv goes"
     )
     p.add_argument(
-        "--json", type=_path(output_file), default=None, metavar="PATH", help="also write the figures as JSON"
+        "--json",
+        type=_path(output_file),
+        default=None,
+        metavar="PATH",
+        help="also write the figures as JSON (default: not written)",
     )
 
 
@@ -523,7 +594,7 @@ def _rollouts_args(p: argparse.ArgumentParser) -> None:
         "--follow",
         choices=("agent", "human"),
         default="agent",
-        help="agent (default): its actions drive the browser, the reward is the session's outcome; "
+        help="agent: its actions drive the browser, the reward is the session's outcome; "
         "human: teacher forcing, a reward per step",
     )
     p.add_argument("--reward", choices=("partial", "exact"), default="partial", help="--follow human's step reward")
@@ -537,8 +608,16 @@ def _rollouts_args(p: argparse.ArgumentParser) -> None:
 
 def _train_args(p: argparse.ArgumentParser) -> None:
     data = p.add_mutually_exclusive_group(required=True)
-    data.add_argument("--sessions", metavar="FILE", help="training sessions (e.g. the bundled train split)")
-    data.add_argument("--examples", metavar="FILE", help="an earlier run's examples.jsonl (no browser needed)")
+    data.add_argument(
+        "--sessions",
+        metavar="FILE",
+        help="training sessions, e.g. the bundled train split (no default: this or --examples)",
+    )
+    data.add_argument(
+        "--examples",
+        metavar="FILE",
+        help="an earlier run's examples.jsonl, no browser needed (no default: this or --sessions)",
+    )
     p.add_argument(
         "--out", type=output_dir, required=True, metavar="DIR", help="folder for the model (hf:DIR loads it)"
     )
@@ -546,17 +625,20 @@ def _train_args(p: argparse.ArgumentParser) -> None:
         "--preset", choices=["tiny"], default="tiny", help="without --base: tokenizer and model from scratch"
     )
     p.add_argument(
-        "--base", default=None, metavar="PATH", help="fine-tune this folder (or smollm2, or bundled) instead"
+        "--base",
+        default=None,
+        metavar="PATH",
+        help="fine-tune this folder (or smollm2, or bundled) instead (default: none, --preset)",
     )
     p.add_argument("--rationales", action=argparse.BooleanOptionalAction, default=True, help="train on rationales")
     p.add_argument("--lora", action="store_true", help="train LoRA adapters (merged into the saved model)")
     p.add_argument("--epochs", type=positive_float, default=1.0, metavar="E")
-    p.add_argument(
-        "--learning-rate", type=positive_float, default=1e-3, metavar="LR", help="peak learning rate (default 1e-3)"
-    )
+    p.add_argument("--learning-rate", type=positive_float, default=1e-3, metavar="LR", help="peak learning rate")
     p.add_argument("--max-steps", type=max_steps, default=-1, metavar="N", help="stop after N optimizer steps")
     p.add_argument("--context-tokens", type=positive_int, default=4096, metavar="T", help="tokens per conversation")
-    p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="only the first N sessions (by id)")
+    p.add_argument(
+        "--limit", type=positive_int, default=None, metavar="N", help="only the first N sessions (by id) (default: all)"
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument(
         "--workers", type=positive_int, default=1, metavar="N", help="sessions replayed at once, on one browser"
@@ -567,11 +649,19 @@ def _train_args(p: argparse.ArgumentParser) -> None:
         default="last",
         help="end each session's conversation at its last step (the paper's recipe) or a step drawn per session",
     )
-    p.add_argument("--eval-sessions", metavar="FILE", help="evaluate the model on these sessions; figures in its card")
-    p.add_argument("--eval-limit", type=positive_int, metavar="N", help="only the first N eval sessions")
+    p.add_argument(
+        "--eval-sessions",
+        metavar="FILE",
+        help="evaluate the model on these sessions; figures in its card (default: no evaluation)",
+    )
+    p.add_argument("--eval-limit", type=positive_int, metavar="N", help="only the first N eval sessions (default: all)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in DIR/checkpoints")
+    _grpo_args(p)
+
+
+def _grpo_args(p: argparse.ArgumentParser) -> None:
     rl = p.add_argument_group("GRPO (--method grpo, from a fine-tuned --base)")
-    rl.add_argument("--method", choices=["sft", "grpo"], default="sft", help="sft (default) or grpo")
+    rl.add_argument("--method", choices=["sft", "grpo"], default="sft", help="sft or grpo")
     rl.add_argument("--group-size", type=group_size, default=4, metavar="K", help="completions sampled per prompt")
     rl.add_argument(
         "--completion-tokens", type=positive_int, default=96, metavar="N", help="longest completion sampled"
@@ -598,7 +688,9 @@ def _synthesize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, metavar="SPEC", help="the LLM: smollm2, bundled, hf:PATH, openai:...")
     p.add_argument("--sessions", required=True, metavar="FILE", help="sessions whose missing rationales to fill")
     p.add_argument("-o", "--output", type=output_file, required=True, metavar="FILE", help="session file to write")
-    p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="only the first N sessions")
+    p.add_argument(
+        "--limit", type=positive_int, default=None, metavar="N", help="only the first N sessions (default: all)"
+    )
 
 
 def _models_args(p: argparse.ArgumentParser) -> None:
@@ -684,7 +776,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"webmimic {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, handler, help_text, add_arguments in COMMANDS:
-        command = sub.add_parser(name, help=help_text, description=help_text)
+        command = sub.add_parser(name, help=help_text, description=help_text, formatter_class=DefaultsFormatter)
         command.set_defaults(handler=handler)
         add_arguments(command)
     return parser

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from webmimic.core.actions import Action, describe_action
-from webmimic.evaluation.rundir import REPORT_FILE
+from webmimic.evaluation.rundir import REPORT_FILE, run_files
 from webmimic.evaluation.runner import EvalConfig, SessionResult, run_eval
 from webmimic.simulator import Browser, BrowserConfig, Observation
 from webmimic.sites import get_site
@@ -73,7 +73,10 @@ def run_demo(
     for key in HEADLINE:
         value = metrics.get(key)
         print(f"  {key:<28} {'n/a' if value is None else f'{100 * value:6.2f}%'}")
-    print(f"\nReport: {(out_dir / REPORT_FILE).resolve()}")
+    print(f"\nWrote the run folder {out_dir}:")
+    for path, what in run_files(out_dir):  # as given, like every command's closing lines
+        print(f"  {path}  {what}")
+    print(f"Report: {out_dir / REPORT_FILE}")
     return 0
 
 

@@ -36,6 +36,7 @@ class EnvPool(Generic[W]):
         self.browser = Browser(config or BrowserConfig())
         self.servers = SiteServers()
         self.workers: list[W] = []
+        self.interrupted = False  # Ctrl-C came: no job starts, and what is in flight is not a result
         try:
             self.workers += [make(self.browser, self.servers) for _ in range(size)]
         except BaseException:
@@ -44,14 +45,28 @@ class EnvPool(Generic[W]):
 
     def run(self, jobs: Sequence[J], work: Callable[[W, J], None]) -> None:
         """``work(worker, job)`` for every job, in order of start, N at a time; the first error
-        any worker raised is raised once all have stopped (each stops at its error)."""
+        any worker raised is raised once all have stopped (each stops at its error).
+
+        On Ctrl-C (in any worker, or while all wait on the browser) ``interrupted`` is set before
+        the KeyboardInterrupt goes on: the workers still in a job may resume while the pool closes,
+        against closed envs, and ``work`` must not take what they then return for a result.
+        """
         queue = collections.deque(jobs)
 
         def loop(worker: W) -> None:
-            while queue:
-                work(worker, queue.popleft())
+            while queue and not self.interrupted:
+                try:
+                    work(worker, queue.popleft())
+                except KeyboardInterrupt:
+                    self.interrupted = True
+                    raise
 
-        for outcome in self.browser.run_concurrently([functools.partial(loop, w) for w in self.workers]):
+        try:
+            outcomes = self.browser.run_concurrently([functools.partial(loop, w) for w in self.workers])
+        except KeyboardInterrupt:
+            self.interrupted = True
+            raise
+        for outcome in outcomes:
             if isinstance(outcome, Exception):
                 raise outcome
 

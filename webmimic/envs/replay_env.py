@@ -17,6 +17,7 @@ human's steps before ``options["step"]``: there is no episode to mark.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import dataclasses
 import functools
 import html
 import json
@@ -24,6 +25,7 @@ import os
 import re
 import time
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import gymnasium as gym
 from gymnasium import logger, spaces
@@ -40,10 +42,24 @@ from webmimic.core.match import Match, compare_actions, partial_credit
 from webmimic.envs.base import BrowserEnv, Info, Obs, StepResult, history_entry, page_spaces
 from webmimic.envs.runtime import SiteServers, path_of
 from webmimic.replay.bundled import bundled_sessions_path
-from webmimic.replay.session import Session, Step, read_sessions
+from webmimic.replay.session import Session, Step, StepOp, read_sessions, rebase_url, relative_url
 from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
+from webmimic.simulator.capture import mask_form_values, replay_operation
 
-__all__ = ["ReplayEnv", "note_site_failure"]
+__all__ = ["ReplayEnv", "note_site_failure", "check_base_url"]
+
+
+def check_base_url(base_url: str | None) -> str | None:
+    """``base_url`` without a trailing "/", or ValueError saying what a base URL looks like."""
+    if base_url is None:
+        return None
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(
+            f"base_url must be an http(s) URL such as 'http://127.0.0.1:8000' or 'https://staging.example.com/app' "
+            f"(no query or fragment), not {base_url!r}."
+        )
+    return base_url.rstrip("/")
 
 
 def note_site_failure(info: Info, err: SiteFailureError) -> None:
@@ -83,6 +99,7 @@ class ReplayEnv(BrowserEnv):
         max_steps: int | None = None,
         strict: bool = False,
         timings: bool = False,
+        base_url: str | None = None,
     ) -> None:
         if follow not in ("human", "agent"):
             raise ValueError(f"follow must be 'human' or 'agent', not {follow!r}.")
@@ -107,6 +124,7 @@ class ReplayEnv(BrowserEnv):
         self.reward_mode = reward
         self.max_steps = max_steps
         self.strict = strict
+        self.base_url = check_base_url(base_url)
         super().__init__(
             render_mode=render_mode, browser=browser, browser_config=browser_config, timings=timings, servers=servers
         )
@@ -119,6 +137,16 @@ class ReplayEnv(BrowserEnv):
         self._failure: SiteFailureError | None = None  # the site failure that ended the episode
 
     # -- public helpers -----------------------------------------------------------------
+    def site_url(self) -> str:
+        """Where the current session replays: ``base_url`` when given, else a web session's
+        ``origin``, else the bundled site's server (started here on first use)."""
+        session = self.session
+        if self.base_url is not None:
+            return self.base_url
+        if session.origin is not None:
+            return session.origin
+        return self._runtime.site(session.site)[1].url
+
     @property
     def session(self) -> Session:
         if self._session is None:
@@ -222,7 +250,7 @@ class ReplayEnv(BrowserEnv):
         else:
             info["human_action"] = info["match"] = None
         self._agent_steps += 1
-        purchase_path = path_of(self._obs.url) if self._obs else ""
+        purchase_path = path_of(self._url())
         if agent_action is not None:
             try:
                 self._act(agent_action, output.rationale, info)
@@ -235,7 +263,7 @@ class ReplayEnv(BrowserEnv):
         if outcome is None:
             return 0.0, False, truncated
         info["agent_outcome"] = outcome
-        human_path = path_of(session.steps[-1].url)
+        human_path = path_of(self._recorded_url(session.steps[-1]))
         same = outcome == session.outcome and (outcome != "purchase" or purchase_path == human_path)
         info["outcome_match"] = same
         return float(same), True, False
@@ -245,8 +273,16 @@ class ReplayEnv(BrowserEnv):
             return None
         if action.type == "terminate":
             return "terminate"
-        site, _ = self._runtime.site(self.session.site)
-        return "purchase" if action.type == "click" and site.is_purchase(action.name) else None
+        return "purchase" if action.type == "click" and self._is_purchase(action.name) else None
+
+    def _is_purchase(self, name: str | None) -> bool:
+        """A bundled site knows its buy buttons; on a web app, the purchase is the session's last click."""
+        session = self.session
+        if session.is_web:
+            return session.outcome == "purchase" and name == session.steps[-1].action.name
+        from webmimic.sites import get_site
+
+        return get_site(session.site).is_purchase(name)
 
     def _record_check(self, info: Info, human: Action, match: Match) -> None:
         step = self.session.steps[self._t]
@@ -259,10 +295,17 @@ class ReplayEnv(BrowserEnv):
     def _open(self, session: Session) -> Observation:
         if session.site == "snapshot":
             return self._runtime.open(functools.partial(self._load_snapshot, 0), offline=True)
-        _, server = self._runtime.site(session.site)
-        url = server.url + session.start_url
+        url = self.site_url() + session.start_url
         obs = self._runtime.open(lambda tab: tab.goto(url))
+        obs = self._replay_before(0, obs)
         self._check_recording(obs, 0)
+        return obs
+
+    def _replay_before(self, index: int, obs: Observation) -> Observation:
+        """Do step ``index``'s unscored ``before`` operations (recorded fills, back/forward)."""
+        step = self.session.steps[index]
+        for op in step.before:
+            obs = self._runtime.redo(functools.partial(_replay_op, op=op, then=step.action.name))
         return obs
 
     def _load_snapshot(self, index: int, tab: Tab) -> Observation:
@@ -281,18 +324,31 @@ class ReplayEnv(BrowserEnv):
             try:
                 self._obs = self._runtime.act(step.action)
             except ActionError as err:
-                raise cannot_replay(session, t, self._url(), self._page(), err) from err
+                raise cannot_replay(
+                    session, t, self._url(), self._page(), err, recorded_url=self._recorded_url(step)
+                ) from err
         self._t = t + 1
         if self._t < len(session.steps):
+            if session.site != "snapshot" and self._obs is not None:
+                self._obs = self._replay_before(self._t, self._obs)
             self._check_recording(self._obs, self._t)
 
     def _check_recording(self, obs: Observation | None, index: int) -> None:
         """Compare the live page with the one recorded at that step, when there is one."""
         session = self.session
-        recorded = session.steps[index].page
-        if obs is None or recorded is None or session.site == "snapshot" or recorded == obs.html:
+        step = session.steps[index]
+        if obs is None or session.site == "snapshot":
             return
-        message = f"Session {session.id!r} step {index}: {page_difference(session.steps[index], self._url(), obs.html)}"
+        live_url = self._url_of(obs)
+        moved = session.is_web and step.url and self._recorded_url(step) != live_url
+        recorded = step.page
+        if not moved and (recorded is None or recorded == obs.html or recorded == mask_form_values(obs.html)):
+            return  # the recorder masks form values by default
+        difference = page_difference(step, live_url, obs.html, recorded_url=self._recorded_url(step))
+        message = f"Session {session.id!r} step {index}: {difference}"
+        if index:
+            came, then = describe_action(session.steps[index - 1].action), describe_action(step.action)
+            message += f" (the page step {index - 1}'s action {came} led to, where the person did {then})"
         if self.strict:
             raise ReplayDivergenceError(message)
         if session.id not in self._warned:
@@ -302,18 +358,37 @@ class ReplayEnv(BrowserEnv):
     def _site_name(self) -> str | None:
         return None if self.session.site == "snapshot" else self.session.site
 
+    def _url(self) -> str:
+        """The page's URL as a path under the replayed site (so it is the same on any port or base
+        URL), absolute when the page is elsewhere; a snapshot's URL as recorded."""
+        return "" if self._obs is None else self._url_of(self._obs)
+
+    def _url_of(self, obs: Observation) -> str:
+        return obs.url if self.session.site == "snapshot" else relative_url(obs.url, self.site_url())
+
+    def _recorded_url(self, step: Step) -> str:
+        """A step's recorded URL in the form ``_url`` gives: rebased from the session's origin."""
+        origin = self.session.origin
+        return rebase_url(step.url, origin, self.site_url()) if origin is not None else step.url
+
     def _persona(self) -> str:
         return persona_text(self.session)
+
+
+def _replay_op(tab: Tab, *, op: StepOp, then: str | None) -> Observation:
+    return replay_operation(tab, op.op, op.name, op.text, then)
 
 
 # -- divergence messages: what differs, never a guessed cause ---------------------------------
 _NAME_ATTR = re.compile(r'\sname="([^"]*)"')
 
 
-def page_difference(step: Step, live_url: str, live_page: str) -> str:
-    """How the live page differs from the one recorded at ``step``: the URL, else the first line."""
-    if step.url and step.url != live_url:
-        return f"the recording was at URL {step.url!r}, the live replay is at {live_url!r}."
+def page_difference(step: Step, live_url: str, live_page: str, *, recorded_url: str | None = None) -> str:
+    """How the live page differs from the one recorded at ``step``: the URL, else the first line.
+    ``recorded_url`` is the step's URL rebased where the replay runs (a web session's), when it is not ``step.url``."""
+    recorded_url = step.url if recorded_url is None else recorded_url
+    if recorded_url and recorded_url != live_url:
+        return f"the recording was at URL {recorded_url!r}, the live replay is at {live_url!r}."
     if step.page is None:
         return "the recording keeps no page for this step to compare with."
     where = first_difference(step.page, live_page)
@@ -325,11 +400,19 @@ def page_difference(step: Step, live_url: str, live_page: str) -> str:
 
 
 def cannot_replay(
-    session: Session, index: int, live_url: str, live_page: str, err: ActionError
+    session: Session,
+    index: int,
+    live_url: str,
+    live_page: str,
+    err: ActionError,
+    *,
+    recorded_url: str | None = None,
 ) -> ReplayDivergenceError:
     """The error for a human action that failed on the live page, saying what differs from the
     recording, or that the recording lacks what the step needs (then the site is not to blame)."""
     step = session.steps[index]
+    if recorded_url is not None and recorded_url != step.url:
+        step = dataclasses.replace(step, url=recorded_url)  # compared where the replay runs
     facts = [
         f"Session {session.id!r} step {index}: the human's action {describe_action(step.action)} "
         f"cannot be replayed: {err}"

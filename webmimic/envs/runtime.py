@@ -72,7 +72,7 @@ class Runtime:
         self._closed = False
         self._load: Load | None = None  # how the episode's page was loaded
         self._offline = False
-        self._trail: list[Action] = []  # the actions done on it since
+        self._trail: list[Load] = []  # what was done to it since: actions, recorded fills
         self.restarts = 0  # times the episode was restored after the browser died, since take_restarts()
 
     @property
@@ -114,8 +114,12 @@ class Runtime:
 
     def act(self, action: Action) -> Observation:
         """Do ``action`` on the page (``Tab.act``) and remember it for a restore."""
-        obs = self._recovering(lambda: self.tab.act(action))
-        self._trail.append(action)
+        return self.redo(lambda tab: tab.act(action))
+
+    def redo(self, work: Load) -> Observation:
+        """``work(tab)``, a change to the page (an action, a recorded fill), remembered for a restore."""
+        obs = self._recovering(lambda: work(self.tab))
+        self._trail.append(work)
         return obs
 
     def call(self, work: Callable[[Tab], T]) -> T:
@@ -154,8 +158,8 @@ class Runtime:
             raise ResetNeeded("No page is open: call reset() first.")
         tab = self.fresh_tab(offline=self._offline)
         obs = self._load(tab)
-        for action in self._trail:
-            obs = tab.act(action)
+        for work in self._trail:
+            obs = work(tab)
         return obs
 
     def relative(self, obs: Observation, site_name: str | None) -> str:

@@ -1,10 +1,12 @@
-"""``report.html``: one self-contained page to read a finished run step by step.
+"""``report.html``: one page to read a finished run step by step.
 
 It reads only the run directory (``steps.jsonl``, ``metrics.json``, ``shots/``, through
-``webmimic.evaluation.rundir``) so it can be rebuilt at any time, and it inlines everything
-(images as data URIs, CSS, JS) so the file opens from disk, is mailed around, and never
-touches the network. Agent output is untrusted: every string is HTML-escaped and a
-Content-Security-Policy lets only the report's own script run.
+``webmimic.evaluation.rundir``) so it can be rebuilt at any time. CSS, JS and plots are inlined;
+the screenshots stay beside it in ``shots/`` and are referenced by relative path (loaded lazily),
+so the page stays small and opens fast (a few KB per step, whatever the screenshots weigh), and
+the run folder as a whole opens from disk, moves and is archived as one, and never touches the
+network. Agent output is untrusted: every string is HTML-escaped and a Content-Security-Policy
+lets only the report's own script run and images come only from the run folder.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from PIL import Image, UnidentifiedImageError
 
@@ -122,16 +125,21 @@ def render_report(run: RunData) -> str:
     """The whole page as a string."""
     script = _asset("report.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    csp = f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{digest}'"
+    # Images: the inlined plots (data:) and the screenshots beside the page ('self' when served, file:
+    # when opened from disk; Chromium's 'self' does not match file: URLs).
+    csp = f"default-src 'none'; img-src data: 'self' file:; style-src 'unsafe-inline'; script-src 'sha256-{digest}'"
     agent = run.metrics.get("agent")
     title = f"webmimic report: {agent}" if agent else "webmimic report"
     body = [
         '<header class="top" id="top">',
         f"<h1>{escape(str(title))}</h1>",
         f'<div class="note">{escape(str(run.out_dir))}</div>',
-        '<nav><a href="#metrics">Metrics</a><a href="#plots">Plots</a><a href="#sessions">Sessions</a></nav>',
+        '<nav><a href="#metrics">Metrics</a><a href="#plots">Plots</a><a href="#sessions">Sessions</a>'
+        + ('<a href="#failed">Failed sessions</a>' if _failures(run) else "")
+        + "</nav>",
         "</header><main>",
         _metrics_section(run),
+        _failed_section(run),
     ]
     if run.torn:
         body.append(
@@ -179,7 +187,7 @@ def _fmt(value: Any, kind: str = "") -> str:
 
 def _metrics_section(run: RunData) -> str:
     m = run.metrics
-    known = {k for k, _, _ in METRIC_ROWS}
+    known = {k for k, _, _ in METRIC_ROWS} | {"failed_sessions"}  # those have a section of their own
     rows = [
         f'<tr data-key="{k}"><th>{escape(label)}</th><td class="num">{_fmt(m[k], kind)}</td></tr>'
         for k, label, kind in METRIC_ROWS
@@ -214,6 +222,37 @@ def _metrics_section(run: RunData) -> str:
         f'<table class="metrics"><tbody>{"".join(rows)}</tbody></table>'
         f'<table class="meta"><tbody>{"".join(meta_rows)}</tbody></table>'
         "</div></section>"
+    )
+
+
+def _failures(run: RunData) -> list[dict[str, Any]]:
+    """metrics.json's failed_sessions (sessions that could not be scored), as far as they are well formed."""
+    failed = run.metrics.get("failed_sessions")
+    return [f for f in failed if isinstance(f, dict)] if isinstance(failed, list) else []
+
+
+def _failed_section(run: RunData) -> str:
+    """Sessions that could not be scored (a site failure, a divergence): their step, URL and why."""
+    failed = _failures(run)
+    if not failed:
+        return ""
+    rows = []
+    for f in failed:
+        reason = str(f.get("error", ""))
+        extra = ", ".join(f"{k} {v}" for k, v in f.items() if k in ("kind", "status", "detail") and v is not None)
+        sid = escape(str(f.get("session_id", "?")))
+        rows.append(
+            f'<tr data-session="{sid}"><td>{sid}</td>'
+            f'<td class="num">{_fmt(f.get("step"))}</td><td><code>{_fmt(f.get("url"))}</code></td>'
+            f'<td class="error">{escape(reason)}'
+            + (f'<div class="note">{escape(extra)}</div>' if extra else "")
+            + "</td></tr>"
+        )
+    return (
+        f'<section id="failed"><h2>Failed sessions ({len(failed)})</h2><p class="note">These sessions could not be '
+        "scored: their steps are not saved nor counted in the metrics; <code>webmimic eval --resume</code> tries "
+        'them again.</p><table class="failed"><thead><tr><th>session</th><th>step</th><th>URL</th><th>reason</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
     )
 
 
@@ -345,12 +384,12 @@ def _screenshot(run: RunData, step: StepRecord, k: int) -> str:
     mime = IMAGE_TYPES.get(path.suffix.lower())
     if mime is None or not path.is_relative_to(run.out_dir.resolve()) or not path.is_file():
         return f'<p class="note">screenshot {escape(rel)} is missing</p>'
-    data = path.read_bytes()
     try:
-        with Image.open(path) as im:
+        with Image.open(path) as im:  # reads the header only
             width, height = im.size
     except (UnidentifiedImageError, OSError):
         return f'<p class="note">screenshot {escape(rel)} is not a readable image</p>'
+    natural = (width, height)
     ref = run.metrics.get("viewport")
     if isinstance(ref, (list, tuple)) and len(ref) == 2 and all(isinstance(v, (int, float)) and v > 0 for v in ref):
         width, height = ref
@@ -369,9 +408,13 @@ def _screenshot(run: RunData, step: StepRecord, k: int) -> str:
             f'style="left:{x0 / width * 100:.3f}%;top:{y0 / height * 100:.3f}%;'
             f'width:{(x1 - x0) / width * 100:.3f}%;height:{(y1 - y0) / height * 100:.3f}%"></div>'
         )
-    src = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    src = escape(quote(path.relative_to(run.out_dir.resolve()).as_posix()))
     note = f'<div class="note">{escape("; ".join(notes))}</div>' if notes else ""
+    img = (
+        f'<img alt="page before step {k}" src="{src}" loading="lazy" decoding="async" '
+        f'width="{natural[0]}" height="{natural[1]}">'
+    )
     return (
-        f'<figure class="shot-wrap"><div class="shot"><img alt="page before step {k}" src="{src}">'
-        f"{''.join(parts)}</div>{note}</figure>"
+        f'<figure class="shot-wrap"><div class="shot">{img}{"".join(parts)}</div>'
+        f'<a class="note" href="{src}">full size</a>{note}</figure>'
     )

@@ -48,6 +48,7 @@ from webmimic.core.match import Match
 from webmimic.replay.session import OUTCOMES
 
 __all__ = [
+    "run_files",
     "STEPS_FILE",
     "METRICS_FILE",
     "MANIFEST_FILE",
@@ -460,6 +461,28 @@ def _read_object(path: Path, fix: str) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise EvalRunError(f"{path}: expected a JSON object, got {_json_type(data)}. {fix}")
     return data
+
+
+def run_files(out: Path) -> list[tuple[Path, str]]:
+    """What a run directory holds of the run's own files, each with what it is (for the commands'
+    closing lines: every command that writes says what it wrote, and where)."""
+    found: list[tuple[Path, str]] = []
+    for name, what in (
+        (MANIFEST_FILE, "what was run (for --resume)"),
+        (STEPS_FILE, "every checked step"),
+        (METRICS_FILE, "the metrics and the failed sessions"),
+        (REPORT_FILE, "the report: open it in a browser"),
+    ):
+        if (out / name).is_file():
+            found.append((out / name, what))
+    for folder, what, pattern in (
+        (SHOTS_DIR, "screenshots, shown by the report (keep them beside it)", "*.jpg"),
+        (TRACES_DIR, "Playwright traces (playwright show-trace FILE)", "*.zip"),
+    ):
+        count = sum(1 for _ in (out / folder).rglob(pattern)) if (out / folder).is_dir() else 0
+        if count:
+            found.append((out / folder, f"{count} {what}"))
+    return found
 
 
 def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ from webmimic.core.actions import Action
 from webmimic.core.errors import EvalRunError, SiteFailureError, WebmimicError
 from webmimic.core.files import is_temporary, output_dir_problem, remove_own_files
 from webmimic.envs.pool import EnvPool
-from webmimic.envs.replay_env import ReplayEnv
+from webmimic.envs.replay_env import ReplayEnv, check_base_url
 from webmimic.envs.runtime import SiteServers
 from webmimic.evaluation.metrics import compute_metrics
 from webmimic.evaluation.rundir import (
@@ -79,8 +79,11 @@ class EvalConfig:
     generation: Generation = Generation()  # the LLM agents' sampling, answer length and context
     ray: str | None = None  # a Ray address ("local": start one): workers are Ray actors (envs/ray_pool.py)
     progress: bool = True
+    base_url: str | None = None  # replay there: a web session's origin or a bundled site's server is replaced
+    strict: bool = False  # a page or URL that differs from the recording fails the session (else a warning)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", check_base_url(self.base_url))
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, not {self.workers}.")
         if self.limit is not None and self.limit < 1:
@@ -181,7 +184,9 @@ class SessionEvaluator:
     ):
         self.config = config
         self.out_dir = out_dir
-        self.env = ReplayEnv(sessions, browser=browser, servers=servers, timings=True)
+        self.env = ReplayEnv(
+            sessions, browser=browser, servers=servers, timings=True, base_url=config.base_url, strict=config.strict
+        )
         self._at: tuple[int | None, str | None] = (None, None)  # the current session's step and URL
 
     def close(self) -> None:
@@ -323,6 +328,7 @@ def _prepare_dir(
             ("include_first", "--include-first"),
             ("seed", "seed"),
             ("generation", "generation (--temperature, --top-p, --max-new-tokens, --context-tokens)"),
+            ("base_url", "--base-url"),
         ):
             if before.get(key) != manifest.get(key):
                 raise EvalRunError(
@@ -366,20 +372,16 @@ def _run_sessions(
         gpus = config.agent.startswith(MODEL_SPECS)
         run_on_ray(config.ray, make, workers, todo, lambda evaluator, job: evaluator.run(*job), save, gpus=gpus)
         return
-    stopped = False
-
-    def work(evaluator: SessionEvaluator, job: tuple[str, bool]) -> None:
-        if not stopped:
-            save(evaluator.run(*job))
-
     with EnvPool(make, workers, browser_config) as pool:
-        try:
-            pool.run(todo, work)
-        except KeyboardInterrupt:
-            # Ctrl-C: the other workers resume while the pool closes, against closed envs; what
-            # they would report is not a session failure, and no new session is started.
-            stopped = True
-            raise
+
+        def work(evaluator: SessionEvaluator, job: tuple[str, bool]) -> None:
+            result = evaluator.run(*job)
+            # After Ctrl-C, the sessions in flight resume while the pool closes, against closed envs:
+            # what they return is an interruption, not a session failure; unsaved, --resume redoes them.
+            if not pool.interrupted:
+                save(result)
+
+        pool.run(todo, work)
 
 
 class _Progress:
@@ -428,8 +430,10 @@ def _purchase_names(sessions: Sequence[Session]) -> frozenset[str]:
     from webmimic.sites import get_site
 
     names: set[str] = set()
-    for site in {s.site for s in sessions if not s.is_snapshot}:
+    for site in {s.site for s in sessions if not s.is_snapshot and not s.is_web}:
         names |= get_site(site).purchase_names
+    # A web app's buy button is not known: a web session's purchase is its last click.
+    names |= {s.steps[-1].action.name or "" for s in sessions if s.is_web and s.outcome == "purchase"}
     return frozenset(names)
 
 
@@ -445,6 +449,8 @@ def _manifest(config: EvalConfig, sessions_path: str) -> dict[str, Any]:
     }
     if config.generation != Generation():
         manifest["generation"] = asdict(config.generation)
+    if config.base_url is not None:  # only when given: manifests of other runs stay as they were
+        manifest["base_url"] = config.base_url
     return manifest
 
 

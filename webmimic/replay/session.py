@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from webmimic.core.actions import ACTION_TYPES, Action
 from webmimic.core.errors import ActionParseError, DataFormatError, WebmimicError
@@ -29,10 +30,15 @@ __all__ = [
     "FORMAT",
     "SUPPORTED_FORMATS",
     "SNAPSHOT_SITE",
+    "WEB_SITE",
+    "rebase_url",
+    "relative_url",
     "SOURCES",
     "OUTCOMES",
     "Persona",
     "Step",
+    "StepOp",
+    "STEP_OPS",
     "Session",
     "PurchaseNamesFor",
     "read_sessions",
@@ -50,14 +56,15 @@ __all__ = [
 FORMAT = "webmimic.session/1"
 SUPPORTED_FORMATS: tuple[str, ...] = (FORMAT,)
 SNAPSHOT_SITE = "snapshot"
+WEB_SITE = "web"  # a session recorded on any web app; its top-level "origin" says where
 SOURCES: tuple[str, ...] = ("synthetic", "recorded", "opera")
 OUTCOMES: tuple[str, ...] = ("purchase", "terminate")
 
 PurchaseNamesFor = Callable[[str], "frozenset[str]"]
 
-_SESSION_KEYS = ("format", "id", "site", "start_url", "persona", "source", "steps", "outcome", "meta")
+_SESSION_KEYS = ("format", "id", "site", "origin", "start_url", "persona", "source", "steps", "outcome", "meta")
 _REQUIRED_SESSION_KEYS = ("format", "id", "site", "start_url", "source", "steps", "outcome")
-_STEP_KEYS = ("action", "url", "timestamp", "page", "rationale", "click_type")
+_STEP_KEYS = ("action", "url", "timestamp", "page", "rationale", "click_type", "before")
 _REQUIRED_STEP_KEYS = ("action", "url", "timestamp")
 _PERSONA_OWN_KEYS = ("id", "text")
 
@@ -146,6 +153,22 @@ class Persona:
         return out
 
 
+STEP_OPS: tuple[str, ...] = ("fill", "back", "forward")
+
+
+@dataclass(frozen=True, slots=True)
+class StepOp:
+    """An unscored browser operation in a step's ``before``: ``fill`` (type ``text`` into the text
+    field ``name`` without submitting), ``back`` or ``forward`` (the browser's history buttons)."""
+
+    op: str
+    name: str | None = None
+    text: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"op": self.op, "name": self.name, "text": self.text} if self.op == "fill" else {"op": self.op}
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One human action and what the person saw just before it."""
@@ -156,9 +179,12 @@ class Step:
     page: str | None = None
     rationale: str | None = None
     click_type: str | None = None
+    before: tuple[StepOp, ...] = ()
+    """Browser operations the person did after the previous action and before this one, which a
+    replay performs (unscored) before showing this step's page: ``StepOp`` fills and back/forward."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "action": self.action.to_dict(),
             "url": self.url,
             "timestamp": self.timestamp,
@@ -166,6 +192,9 @@ class Step:
             "rationale": self.rationale,
             "click_type": self.click_type,
         }
+        if self.before:  # written only when present: files without it stay as they were
+            out["before"] = [op.to_dict() for op in self.before]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,16 +209,25 @@ class Session:
     persona: Persona | None = None
     source: str = "recorded"
     meta: Mapping[str, Any] = field(default_factory=FrozenDict, hash=False)
+    origin: str | None = None
+    """Where a ``"web"`` session was recorded, ``scheme://host[:port]``; None for every other site."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", tuple(self.steps))
         object.__setattr__(self, "meta", _freeze(dict(self.meta)))
+        for fld, message in _origin_problems(self.site, self.origin):
+            raise DataFormatError(f"session {self.id!r}: {message}", field=fld)
         for fld, message in _consistency_problems(self.site, self.start_url, self.source, self.steps, self.outcome):
             raise DataFormatError(f"session {self.id!r}: {message}", field=fld)
 
     @property
     def is_snapshot(self) -> bool:
         return self.site == SNAPSHOT_SITE
+
+    @property
+    def is_web(self) -> bool:
+        """Recorded on any web app (``site: "web"``) at ``origin``: no bundled server replays it."""
+        return self.site == WEB_SITE
 
     @property
     def actions(self) -> tuple[Action, ...]:
@@ -205,10 +243,11 @@ class Session:
         return session
 
     def to_dict(self) -> dict[str, Any]:
+        head: dict[str, Any] = {"format": FORMAT, "id": self.id, "site": self.site}
+        if self.origin is not None:  # written only for web sessions: other lines stay as they were
+            head["origin"] = self.origin
         return {
-            "format": FORMAT,
-            "id": self.id,
-            "site": self.site,
+            **head,
             "start_url": self.start_url,
             "persona": None if self.persona is None else self.persona.to_dict(),
             "source": self.source,
@@ -231,6 +270,51 @@ def _consistency_problems(
     if not steps:
         return [*out, ("steps", "a session needs at least one step")]
     return out + _step_problems(steps, snapshot) + _outcome_problems(steps, outcome, snapshot)
+
+
+def _origin_problems(site: str, origin: Any) -> list[tuple[str, str]]:
+    """A web session names the origin it was recorded at; no other session has one."""
+    if site != WEB_SITE:
+        if origin is None:
+            return []
+        return [("origin", f'only "web" sessions have an origin; remove it, or set site to "web" (site is {site!r})')]
+    if origin is None:
+        return [("origin", 'a "web" session needs the origin it was recorded at, e.g. "http://127.0.0.1:8000"')]
+    if not isinstance(origin, str):
+        return [("origin", f'must be a string such as "http://127.0.0.1:8000", got {type(origin).__name__}')]
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc or origin != f"{parts.scheme}://{parts.netloc}":
+        fix = f'write it as scheme://host[:port] with no path, query or trailing "/", e.g. "{_origin_of(origin)}"'
+        return [("origin", f"{origin!r} is not an http(s) origin; {fix}")]
+    return []
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return "http://127.0.0.1:8000"
+
+
+def relative_url(url: str, base: str) -> str:
+    """``url`` as a path (with query and fragment) when it lies under ``base`` (an origin, or a base
+    URL with a path prefix such as ``https://staging.example.com/pr-7``); as is otherwise."""
+    base = base.rstrip("/")
+    if url == base:
+        return "/"
+    if url.startswith(base) and url[len(base)] in "/?#":
+        rest = url[len(base) :]
+        return rest if rest.startswith("/") else "/" + rest
+    return url
+
+
+def rebase_url(url: str, origin: str, base: str) -> str:
+    """A URL recorded at ``origin`` (absolute, or a path) as it is at ``base``, path form when it
+    lies there: ``rebase_url("http://a:1/s?q=x", "http://a:1", "http://b:2") == "/s?q=x"``. A URL on
+    another origin (a third-party page) stays absolute, and compares as such."""
+    if url.startswith("/"):
+        return url
+    return relative_url(url, origin)
 
 
 def _header_problems(snapshot: bool, start_url: str, source: str, outcome: str) -> list[tuple[str, str]]:
@@ -282,7 +366,7 @@ def validate_session(
     line: int | None = None,
 ) -> list[DataFormatError]:
     """Checks that need outside knowledge: for live sites, that a purchase click hits a buy name."""
-    if session.is_snapshot or purchase_names is None or session.outcome != "purchase":
+    if session.is_snapshot or session.is_web or purchase_names is None or session.outcome != "purchase":
         return []
     name = session.steps[-1].action.name or ""
     if is_purchase_name(name, purchase_names):
@@ -370,9 +454,33 @@ def _parse_step(raw: Any, i: int, report: Callable[[str, str], None]) -> Step | 
             report(prefix + "timestamp", f'{ts!r} is not an ISO 8601 time; write e.g. "2025-03-01T12:30:05Z"')
             ok = False
     opts = {k: _opt_str(raw, k, prefix + k, report) for k in ("page", "rationale", "click_type")}
-    if not ok or action is None or any(raw.get(k) is not None and opts[k] is None for k in opts):
+    before = _parse_before(raw.get("before", []), prefix + "before", report)
+    if not ok or action is None or before is None or any(raw.get(k) is not None and opts[k] is None for k in opts):
         return None
-    return Step(action, raw["url"], raw["timestamp"], opts["page"], opts["rationale"], opts["click_type"])
+    return Step(action, raw["url"], raw["timestamp"], opts["page"], opts["rationale"], opts["click_type"], before)
+
+
+def _parse_before(raw: Any, fld: str, report: Callable[[str, str], None]) -> tuple[StepOp, ...] | None:
+    """A step's ``before``: a list of {"op": "fill", "name": N, "text": T}, {"op": "back"}, {"op": "forward"}."""
+    if not isinstance(raw, list):
+        report(fld, f"must be a list of operations, got {type(raw).__name__}")
+        return None
+    ops: list[StepOp] = []
+    for j, op in enumerate(raw):
+        where = f"{fld}[{j}]"
+        kind = op.get("op") if isinstance(op, Mapping) else None
+        if kind not in STEP_OPS:
+            report(where, f'must be an object whose "op" is one of {", ".join(STEP_OPS)}')
+            return None
+        keys = ("op", "name", "text") if kind == "fill" else ("op",)
+        if set(op) != set(keys):
+            report(where, f"a {kind!r} operation has exactly the keys {', '.join(keys)}")
+            return None
+        if kind == "fill" and not (isinstance(op["name"], str) and op["name"] and isinstance(op["text"], str)):
+            report(where, 'a fill needs a non-empty string "name" and a string "text"')
+            return None
+        ops.append(StepOp(kind, op.get("name"), op.get("text")))
+    return tuple(ops)
 
 
 def _parse_persona(raw: Any, report: Callable[[str, str], None]) -> Persona | None:
@@ -407,13 +515,16 @@ def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Se
         )
         return None, problems
     _check_keys(data, _SESSION_KEYS, _REQUIRED_SESSION_KEYS, "", report)
+    if isinstance(data.get("site"), str):
+        for fld, message in _origin_problems(data["site"], data.get("origin")):
+            report(fld, message)
     for key in ("id", "site", "start_url", "source", "outcome"):
         if key in data and not isinstance(data[key], str):
             report(key, f"must be a string, got {type(data[key]).__name__}")
     if isinstance(data.get("id"), str) and not data["id"]:
         report("id", "must be a non-empty string")
     if isinstance(data.get("site"), str) and not data["site"]:
-        report("site", 'must be a site name such as "shop", or "snapshot"')
+        report("site", 'must be a site name such as "shop", "web" (any web app, with "origin"), or "snapshot"')
     persona = _parse_persona(data.get("persona"), report)
     meta = data.get("meta")
     if meta is None:
@@ -437,7 +548,8 @@ def _parse_session(data: Any, *, path: str | None, line: int | None) -> tuple[Se
     if problems:
         return None, problems
     fields = {key: data[key] for key in ("id", "site", "start_url", "outcome", "source")}
-    return Session(**fields, steps=good_steps, persona=persona, meta=meta), problems
+    session = Session(**fields, steps=good_steps, persona=persona, meta=meta, origin=data.get("origin"))
+    return session, problems
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,7 +564,7 @@ class _PurchaseNames:
         self._cache: dict[str, frozenset[str] | str] = {}
 
     def problems(self, session: Session, path: str, line: int) -> list[DataFormatError]:
-        if self._lookup is None or session.is_snapshot:
+        if self._lookup is None or session.is_snapshot or session.is_web:
             return []
         if session.site not in self._cache:
             try:

@@ -11,12 +11,17 @@ turns these events into a session; this module is the Playwright half.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import contextlib
 from dataclasses import dataclass
 from functools import lru_cache
+import html as htmllib
 import importlib.resources
+import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import Error as PWError
+from playwright.sync_api import Response
 
 from webmimic.simulator.observation import Observation, finish_html
 from webmimic.simulator.observation import script as simplify_script
@@ -24,7 +29,7 @@ from webmimic.simulator.observation import script as simplify_script
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Tab
 
-__all__ = ["Capture", "CaptureEvent", "recorder_script"]
+__all__ = ["Capture", "CaptureEvent", "recorder_script", "mask_form_values", "MASK", "replay_operation"]
 
 BINDING = "__wmRecord"
 _OBSERVED_JS = """() => {
@@ -40,6 +45,12 @@ class CaptureEvent:
     observation: Observation
     action: Mapping[str, Any] | None = None
     time_ms: float | None = None
+    fills: tuple[tuple[str, str], ...] = ()
+    """With an action: the text fields typed into and not submitted, (name, text), in typing order."""
+    nav_type: str | None = None
+    """With a page: how its document was reached ("navigate", "reload", "back_forward")."""
+    nav_index: int = -1
+    """With a page: its index in the tab's session history (-1: unknown)."""
 
 
 @lru_cache(maxsize=1)
@@ -66,8 +77,24 @@ class Capture:
         if not isinstance(msg, Mapping) or source.get("page") is not self._tab.page:
             return
         obs = _observation(msg["obs"])
-        action = msg.get("action") if msg.get("kind") == "action" else None
-        self._on_event(CaptureEvent(obs, action, msg.get("t")))
+        if msg.get("kind") == "action":
+            fills = tuple((str(f["name"]), str(f["text"])) for f in msg.get("fills") or ())
+            self._on_event(CaptureEvent(obs, msg.get("action"), msg.get("t"), fills=fills))
+            return
+        nav = msg.get("nav") or {}
+        self._on_event(CaptureEvent(obs, nav_type=nav.get("type"), nav_index=int(nav.get("index", -1))))
+
+    def watch_documents(self, on_document: Callable[[str, int], None]) -> None:
+        """Call ``on_document(url, status)`` for every document response of the tab's main frame
+        (how the recorder hears that the site confirmed a purchase)."""
+        page = self._tab.page
+
+        def on_response(response: Response) -> None:
+            request = response.request
+            if request.resource_type == "document" and response.frame == page.main_frame:
+                on_document(response.url, response.status)
+
+        page.on("response", on_response)
 
     def wait_until_observed(self, timeout_ms: float = 10_000) -> None:
         """Wait until the snapshot of the current page is current (and already reported to Python).
@@ -85,10 +112,6 @@ class Capture:
                     raise
                 page.wait_for_load_state("load", timeout=timeout_ms)  # a navigation replaced the document
 
-    def close_after_next_load(self) -> None:
-        """Close the page once the document now loading has loaded (e.g. an order's confirmation)."""
-        self._tab.page.once("load", lambda p: p.close())
-
     def wait_closed(self) -> None:
         """Block until the person closes the window (or the browser goes away)."""
         page = self._tab.page
@@ -99,3 +122,74 @@ class Capture:
         except PWError:
             if not page.is_closed() and not self._tab.browser.closed:
                 raise  # not the person closing the window: a real failure
+
+
+# -- saved pages: form values masked ------------------------------------------------------------
+
+MASK = "***"
+_NOT_TEXT = frozenset({"checkbox", "radio", "submit", "button", "reset", "image", "range", "color", "hidden", "file"})
+_INPUT = re.compile(r"<input\b[^>]*>")
+_TEXTAREA = re.compile(r'(<textarea\b[^>]*\bname="([^"]*)"[^>]*>)(.*?)(</textarea>)', re.S)
+_ATTR = re.compile(r'\s([a-z-]+)="([^"]*)"')
+
+
+def _is_search(name: str, kind: str) -> bool:
+    return kind == "search" or "search" in name.rsplit(".", 1)[-1]
+
+
+def _mask_input(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    attrs = dict(_ATTR.findall(tag))
+    kind, name = attrs.get("type", "text"), htmllib.unescape(attrs.get("name", ""))
+    if "value" not in attrs or kind in _NOT_TEXT or _is_search(name, kind):
+        return tag
+    return tag.replace(f' value="{attrs["value"]}"', f' value="{MASK}"', 1)
+
+
+def mask_form_values(page: str) -> str:
+    """``page`` (simplified HTML) with what was typed into form fields replaced by ``MASK``:
+    text inputs (any type but search, checkboxes, radios, buttons) and textareas, except search
+    fields (type search, or a name whose last part says "search"). Passwords never have a value
+    in observations at all. Idempotent, and the same for a recorded page and a live one, so a
+    replay compares them masked."""
+    page = _INPUT.sub(_mask_input, page)
+    return _TEXTAREA.sub(
+        lambda m: (
+            m.group(0)
+            if _is_search(htmllib.unescape(m.group(2)), "") or not m.group(3)
+            else m.group(1) + MASK + m.group(4)
+        ),
+        page,
+    )
+
+
+# -- replaying a step's unscored operations -----------------------------------------------------
+
+_NAMED_JS = """(name) => !!document.querySelector(
+  '[data-wm-name="' + CSS.escape(name) + '"], [name="' + CSS.escape(name) + '"]')"""
+
+
+def replay_operation(tab: Tab, op: str, name: str | None, text: str | None, then: str | None) -> Observation:
+    """Do one of a step's ``before`` operations as the person did: ``fill`` types ``text`` into the
+    field ``name`` (input events, no submit), ``back``/``forward`` press the browser's buttons;
+    then wait until the page settled and, when ``then`` (the name the step acts on next) is
+    given, until an element with that name exists (suggestions arrive after typing), up to the
+    tab's timeout. Returns the observation of the page."""
+    from webmimic.simulator.observation import settle
+
+    page = tab.page
+    timeout = tab.timeout_ms
+    if op == "fill":
+        assert name is not None
+        tab.locate(name).fill(text or "", timeout=timeout)
+    elif op == "back":
+        page.go_back(timeout=timeout, wait_until="load")
+    elif op == "forward":
+        page.go_forward(timeout=timeout, wait_until="load")
+    else:
+        raise ValueError(f"unknown step operation {op!r}; known: fill, back, forward")
+    if then is not None:
+        # On a timeout the action itself reports the missing element, naming what the page has.
+        with contextlib.suppress(PWError):
+            page.wait_for_function(_NAMED_JS, arg=then, polling="raf", timeout=timeout).dispose()
+    return settle(page, time.monotonic() + timeout / 1000, f"the replayed {op}")

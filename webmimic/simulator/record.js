@@ -9,15 +9,38 @@
 // binding __wmRecord together with that snapshot; every settled snapshot is also reported, so
 // Python always holds the latest page (needed for the final terminate step).
 //
-// Messages: {kind: "page", obs} and {kind: "action", action: {type, name, text?}, obs, t}.
+// Messages: {kind: "page", obs, nav} and {kind: "action", action: {type, name, text?}, obs, t, fills}.
+// `nav` is {type, index}: the navigation type of the document ("navigate", "reload",
+// "back_forward"; a page restored from the back/forward cache says "back_forward") and its
+// index in the tab's session history (Navigation API), so Python can tell back from forward.
+// `fills` lists the text fields typed into since the last action and not submitted by it:
+// [{name, text}], named in `obs` (never a password).
+//
+// Elements added after the page loaded (search suggestions, menus) get their names when the
+// person clicks them: a click on an unnamed control, or on any control after the DOM changed,
+// takes a fresh snapshot first (simplify.js names the whole page again, the same names a
+// replay's observation gives), so the click is never dropped for want of a name.
 (simplify) => {
   if (window !== window.top || window.__wmRec) return;
   const MARK = "data-wm-name";
   const TYPABLE = new Set(["text", "search", "email", "url", "tel", "number", ""]);  // never password
   const R = window.__wmRec = {
     snap: null, muts: 0, seen: -1, snapMuts: -1, need: true, typing: false, scheduled: false,
-    enterIn: null, sent: 0,
+    enterIn: null, sent: 0, dirty: [], orig: new WeakMap(),
   };
+
+  // A badge saying that recording is on, outside the observed page: simplify.js skips this
+  // element, its content is in a closed shadow root, and it takes no pointer events.
+  function badge() {
+    if (!document.documentElement || document.querySelector("wm-recording-indicator")) return;
+    const host = document.createElement("wm-recording-indicator");
+    const root = host.attachShadow({mode: "closed"});
+    root.innerHTML = '<div style="position:fixed;right:8px;bottom:8px;z-index:2147483647;' +
+      'pointer-events:none;font:12px sans-serif;background:rgba(180,0,0,.85);color:#fff;' +
+      'padding:2px 8px;border-radius:9px;opacity:.8">\u25CF REC</div>';
+    R.badging = true;
+    document.documentElement.appendChild(host);
+  }
 
   function send(msg) {
     const fn = window.__wmRecord;
@@ -26,11 +49,17 @@
     if (p && p.catch) p.catch(() => {});  // the page may be closing; nothing to do about it
   }
 
+  function navInfo() {
+    const entry = performance.getEntriesByType("navigation")[0];
+    const cur = window.navigation && window.navigation.currentEntry;
+    return {type: R.restored ? "back_forward" : (entry ? entry.type : "navigate"), index: cur ? cur.index : -1};
+  }
+
   function take() {
     R.snap = simplify({op: "observe", raw: false});
     R.snapMuts = R.muts;
     R.need = false;
-    send({kind: "page", obs: R.snap});
+    send({kind: "page", obs: R.snap, nav: navInfo()});
     R.sent++;
     return R.snap;
   }
@@ -50,6 +79,8 @@
   }
   new MutationObserver((records) => {
     for (const r of records) {
+      if (r.type === "childList" && r.target === document.documentElement &&
+          [...r.addedNodes].every((x) => x.localName === "wm-recording-indicator")) continue;
       if (r.type !== "attributes" || r.attributeName !== MARK) {
         R.muts++;
         if (document.readyState === "complete") schedule();
@@ -57,8 +88,10 @@
       }
     }
   }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-  window.addEventListener("load", () => { R.need = true; schedule(); });
-  window.addEventListener("pageshow", (e) => { if (e.persisted) { R.need = true; schedule(); } });
+  window.addEventListener("load", () => { badge(); R.need = true; schedule(); });
+  window.addEventListener("pageshow", (e) => {
+    if (e.persisted) { R.restored = true; R.dirty = []; R.typing = false; R.need = true; schedule(); }
+  });
 
   // The page shown just before an action: the settled snapshot if nothing changed since.
   function current() {
@@ -66,8 +99,21 @@
     return take();
   }
 
-  function report(action, obs) {
-    send({kind: "action", action, obs, t: Date.now()});
+  // The fields typed into and not submitted (in typing order), named in obs; `except` is the
+  // field this action submits. Passwords never get here (see the input listener).
+  function fills(obs, except) {
+    const out = [];
+    for (const el of R.dirty) {
+      if (el === except || !el.isConnected) continue;
+      const name = el.getAttribute(MARK);
+      if (name && obs.names.includes(name)) out.push({name, text: el.isContentEditable ? el.textContent : el.value});
+    }
+    return out;
+  }
+
+  function report(action, obs, except) {
+    send({kind: "action", action, obs, t: Date.now(), fills: fills(obs, except)});
+    R.dirty = [];
     R.typing = false;
     R.need = true;  // the action may change state without DOM mutations (a select, a checkbox)
     schedule();
@@ -101,7 +147,13 @@
     if (el && el.nodeType === 1 && (isTypable(el) || isPassword(el))) {
       R.typing = true;
       R.lastTyped = el;
+      if (isTypable(el) && !R.dirty.includes(el)) R.dirty.push(el);
     }
+  }, true);
+  // A field's value before the person's first edit since the last action.
+  window.addEventListener("beforeinput", (e) => {
+    const el = e.target;
+    if (el && el.nodeType === 1 && isTypable(el) && !R.dirty.includes(el)) R.orig.set(el, el.value);
   }, true);
 
   window.addEventListener("keydown", (e) => {
@@ -114,15 +166,37 @@
     setTimeout(() => { R.enterIn = null; }, 0);
     if (isPassword(el)) { R.typing = false; R.need = true; return; }  // never recorded
     const name = el.getAttribute(MARK);
-    const obs = R.snap || take();
+    const obs = pageFor(el);
     if (!name || !obs.names.includes(name)) return;
-    report({type: "type_and_submit", name, text: el.value}, obs);
+    report({type: "type_and_submit", name, text: el.value}, obs, el);
   }, true);
+
+  // The page a replay shows before this action: with other fields typed into (replayed as fills
+  // first), a fresh snapshot with `submitted` back at its value from before the typing; else the
+  // settled snapshot from before the typing. With no `submitted` (a click), the page now.
+  function pageFor(submitted) {
+    const others = R.dirty.filter((x) => x !== submitted && x.isConnected);
+    if (!submitted) return others.length ? take() : current();
+    if (!others.length || submitted.isContentEditable) return R.snap || take();
+    const now = submitted.value;
+    submitted.value = R.orig.has(submitted) ? R.orig.get(submitted) : "";
+    try { return take(); } finally { submitted.value = now; }
+  }
+
+  // A control the click lands in that has no name yet: it appeared after the last snapshot.
+  const CONTROL = "a[href],button,input,select,option,summary,textarea,[role],[onclick]";
+  function namedAt(target) {
+    const el = target.closest("[" + MARK + "]");
+    const control = target.closest(CONTROL);
+    if (el && clickable(el) && (!control || control === el || control.hasAttribute(MARK))) return el;
+    current();  // names the page as it is now (a fresh snapshot when the DOM changed)
+    return target.closest("[" + MARK + "]");
+  }
 
   window.addEventListener("click", (e) => {
     const target = e.target && e.target.nodeType === 1 ? e.target : null;
     if (!target) return;
-    const el = target.closest("[" + MARK + "]");
+    const el = namedAt(target);
     if (!el || !clickable(el)) return;
     if (el.localName === "select" || el.localName === "option") return;  // the choice counts: "change"
     if (isTypable(el) || isPassword(el)) return;  // focusing a field is not an action; submitting is
@@ -132,13 +206,13 @@
     if (typed && el.form && typed.form === el.form && defaultButton(el.form) === el) {
       if (isPassword(typed)) { R.typing = false; R.need = true; return; }
       const tname = typed.getAttribute(MARK);
-      const obs = R.snap || take();
+      const obs = pageFor(typed);
       if (tname && obs.names.includes(tname)) {
-        report({type: "type_and_submit", name: tname, text: typed.value}, obs);
+        report({type: "type_and_submit", name: tname, text: typed.value}, obs, typed);
         return;
       }
     }
-    let obs = current();
+    let obs = pageFor(null);
     const name = el.getAttribute(MARK);
     if (!obs.names.includes(name)) obs = take();
     if (!obs.names.includes(name)) return;

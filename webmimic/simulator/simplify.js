@@ -125,6 +125,7 @@
     const el = node;
     if (DROP.has(el.tagName)) return;
     let tag = el.localName;
+    if (tag === "wm-recording-indicator") return;  // the recorder's badge (record.js): not the page's
     if (tag === "input" && (el.type === "hidden")) return;
     if (el.hasAttribute("hidden") && tag !== "slot") return;
     const cs = getComputedStyle(el);

@@ -20,6 +20,8 @@ __all__ = ["get_site", "SITE_NAMES", "Site", "SiteServer", "slugify", "SHOP_PURC
 
 SITE_NAMES: tuple[str, ...] = ("shop",)
 SHOP_PURCHASE_NAMES: frozenset[str] = frozenset({"buy_now", "place_order"})
+# The shop's order confirmation page (``GET /order/<number>``, where placing an order redirects).
+SHOP_PURCHASE_CONFIRMATION = r"^/order/\d+$"
 
 
 def _shop_app() -> Flask:  # imported lazily: Flask and the catalog are only needed when serving
@@ -31,5 +33,11 @@ def _shop_app() -> Flask:  # imported lazily: Flask and the catalog are only nee
 def get_site(name: str) -> Site:
     """The site called ``name``; SiteError listing the known sites otherwise."""
     if name == "shop":
-        return Site(name="shop", purchase_names=SHOP_PURCHASE_NAMES, app_factory=_shop_app, start_path="/")
+        return Site(
+            name="shop",
+            purchase_names=SHOP_PURCHASE_NAMES,
+            app_factory=_shop_app,
+            start_path="/",
+            purchase_confirmation=SHOP_PURCHASE_CONFIRMATION,
+        )
     raise SiteError(f"Unknown site {name!r}; known sites: {', '.join(SITE_NAMES)}.")

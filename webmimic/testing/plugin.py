@@ -52,6 +52,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="The agent the --webmimic-sessions tests run, as `webmimic eval --agent` takes it "
         "(oracle: the person's own actions, i.e. 'is every recorded action still possible'). Default: oracle.",
     )
+    group.addoption(
+        "--webmimic-base-url",
+        metavar="URL",
+        default=None,
+        help='Replay the --webmimic-sessions tests there, e.g. a staging build: "web" sessions are rebased '
+        "from the origin they were recorded at; bundled-shop sessions use that running shop. "
+        "Default: each session's origin (the bundled shop: started here).",
+    )
+    group.addoption(
+        "--webmimic-strict",
+        action="store_true",
+        default=False,
+        help="Also fail a --webmimic-sessions test where a page or URL differs from the recording "
+        "(default: only where an action differs or cannot be carried out; differences are warnings).",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -199,11 +214,14 @@ class SessionItem(pytest.Item):
             headed=bool(_option(self.config, "--headed", False)),
             slow_mo=float(_option(self.config, "--slowmo", 0)),
             screenshots=1,
+            base_url=self.config.getoption("--webmimic-base-url"),
+            strict=bool(self.config.getoption("--webmimic-strict")),
         )
         for failed in result.metrics["failed_sessions"]:
             at = f" at step {failed['step']}" if failed.get("step") is not None else ""
+            url = f" (url {failed['url']})" if failed.get("url") else ""
             raise ReplayDivergenceError(
-                f"session {self.recorded.id!r} could not be replayed{at}: {failed['error']}\n"
+                f"session {self.recorded.id!r} could not be replayed{at}{url}: {failed['error']}\n"
                 f"  run folder: {result.run_dir}"
             )
         record = first_failure(result, self.recorded.id)
@@ -224,6 +242,15 @@ class SessionItem(pytest.Item):
         return self.path, None, f"webmimic session {self.name}"
 
 
+def _check_base_url_option(config: pytest.Config) -> None:
+    from webmimic.envs.replay_env import check_base_url
+
+    try:
+        check_base_url(config.getoption("--webmimic-base-url"))
+    except ValueError as err:
+        raise pytest.UsageError(f"--webmimic-base-url: {err}") from err
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Add the ``--webmimic-sessions`` items (first, so ``-m``/``-k`` and other plugins see them)."""
@@ -231,6 +258,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if not option:
         return
     path = Path(option).absolute()
+    _check_base_url_option(config)
     if not path.is_file():
         raise pytest.UsageError(
             f"--webmimic-sessions {option}: no such file. Give a sessions file (.jsonl or .jsonl.gz), "

@@ -88,9 +88,12 @@ def replay(
     headed: bool = False,
     slow_mo: float = 0.0,
     screenshots: int = 20,
+    base_url: str | None = None,
+    strict: bool = False,
 ) -> ReplayResult:
     """Run ``agent`` over ``sessions`` (a file, ``Session`` objects, or None: the bundled test
-    split; the first ``limit`` by id) into the run folder ``out`` (replaced if it holds a run)."""
+    split; the first ``limit`` by id) into the run folder ``out`` (replaced if it holds a run).
+    ``base_url`` and ``strict`` are ``webmimic eval``'s ``--base-url`` and ``--strict``."""
     folder = Path(out)
     sessions_path = _sessions_file(sessions, folder)
     with _agent_spec(agent) as spec:
@@ -104,6 +107,8 @@ def replay(
             slow_mo=slow_mo,
             screenshots=screenshots,
             progress=False,
+            base_url=base_url,
+            strict=strict,
         )
         metrics = run_eval(config)
     steps = sorted(read_steps(folder / STEPS_FILE).records, key=lambda r: r.key)
