@@ -179,15 +179,16 @@ def replay_operation(tab: Tab, op: str, name: str | None, text: str | None, then
 
     page = tab.page
     timeout = tab.timeout_ms
-    if op == "fill":
-        assert name is not None
-        tab.locate(name).fill(text or "", timeout=timeout)
-    elif op == "back":
-        page.go_back(timeout=timeout, wait_until="load")
-    elif op == "forward":
-        page.go_forward(timeout=timeout, wait_until="load")
-    else:
+    if op not in ("fill", "back", "forward"):
         raise ValueError(f"unknown step operation {op!r}; known: fill, back, forward")
+    with tab._errors(f"replaying the recorded {op}" + (f" of {name!r}" if name else "")):  # webmimic's errors
+        if op == "fill":
+            assert name is not None
+            tab.locate(name).fill(text or "", timeout=timeout)
+        elif op == "back":
+            page.go_back(timeout=timeout, wait_until="load")
+        else:
+            page.go_forward(timeout=timeout, wait_until="load")
     if then is not None:
         # On a timeout the action itself reports the missing element, naming what the page has.
         with contextlib.suppress(PWError):
