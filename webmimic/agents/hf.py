@@ -200,6 +200,7 @@ class HFAgent(Agent):
         tokenizer, model = _load(folder)
         # how webmimic train trained it, if it did
         self._setup(f"hf:{folder}", tokenizer, model, _json(folder / AGENT_FILE), settings)
+        self.folder: Path | None = folder  # None for a model only in memory (``of``)
 
     @classmethod
     def of(
@@ -208,6 +209,7 @@ class HFAgent(Agent):
         """An agent playing a model already in memory (e.g. the one a trainer is training)."""
         agent = cls.__new__(cls)
         agent._setup(name, tokenizer, model, trained, settings)
+        agent.folder = None
         return agent
 
     def _setup(
