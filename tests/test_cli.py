@@ -70,12 +70,19 @@ def test_unknown_site_is_a_clear_error(capsys):
     assert "shop" in capsys.readouterr().err
 
 
+def default_ctrl_c() -> None:
+    """In the child: SIGINT as a terminal's program has it. A test run started in the background
+    by a shell without job control inherits SIGINT ignored, and so would every child."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_serve_prints_a_loopback_url_and_stops_on_ctrl_c():
     proc = subprocess.Popen(
         [sys.executable, "-m", "webmimic.cli", "serve"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=default_ctrl_c,
     )
     try:
         line = proc.stdout.readline()

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from test_cli import default_ctrl_c
 from webmimic.cli import main
 from webmimic.evaluation.rundir import METRICS_FILE, STEPS_FILE, read_steps
 from webmimic.replay.session import read_sessions
@@ -44,7 +45,13 @@ RECORDER = textwrap.dedent(
 def started(argv: list[str], **env: str) -> Iterator[subprocess.Popen[str]]:
     """A process in a session of its own (so its group can be sent SIGINT); killed if still running."""
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**ENV, **env}, start_new_session=True
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**ENV, **env},
+        start_new_session=True,
+        preexec_fn=default_ctrl_c,
     )
     try:
         yield proc
