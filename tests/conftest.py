@@ -33,21 +33,15 @@ def pages_url():
     import functools
     import http.server
     from pathlib import Path
-    import threading
+
+    from envs_helpers import served
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-    handler = functools.partial(Quiet, directory=str(Path(__file__).parent / "pages"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(functools.partial(Quiet, directory=str(Path(__file__).parent / "pages"))) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+import contextlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import threading
 from typing import Any
 
 from webmimic.core.actions import Action
@@ -65,3 +69,17 @@ def oracle_matches(env: Any, session_id: str) -> list[bool]:
     finally:
         env.close()
     return exact
+
+
+@contextlib.contextmanager
+def served(handler: Callable[..., BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` served over HTTP on 127.0.0.1 in a thread; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

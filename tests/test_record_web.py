@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-import threading
 
 from playwright.sync_api import Page
 import pytest
 
-from envs_helpers import oracle_matches
+from envs_helpers import oracle_matches, served
 from webmimic.core.errors import WebmimicError
 from webmimic.replay.record import record_session
 from webmimic.replay.session import read_sessions
@@ -51,15 +50,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def app() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with served(Handler) as url:
+        yield url
 
 
 def buy(tab: Tab, capture: Capture) -> None:
