@@ -4,9 +4,9 @@ Chromium processes, no file descriptors and no memory (the process tree's RSS gr
 Each soak measures its baseline after a warm-up (Chromium's and Python's caches fill during the
 first episodes) and compares the end of the run against it. Both ends are windows of several
 samples, so a renderer still exiting or a garbage-collection spike does not decide alone. The
-soaks take many minutes on two cores; they are marked ``soak`` (and ``slow``) and left out of
-the default run: ``pytest -m soak tests/test_faults_soak.py`` runs them.
-``test_the_checks_catch_each_kind_of_leak`` runs by default: the same loop with deliberate leaks.
+soaks take many minutes on two cores; they are marked ``soak`` (and ``slow``) and run with the
+rest of ``make test``; ``-m 'not soak'`` leaves them out of a quick local run.
+``test_the_checks_catch_each_kind_of_leak`` is the same loop with deliberate leaks.
 """
 
 from __future__ import annotations
