@@ -32,6 +32,25 @@ def test_eval_refuses_bad_generation_options_before_starting(capsys, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["record", "-o", "{tmp}/mine.jsonl"],
+        ["eval", "--agent", "random", "--headed", "--out", "{tmp}/run"],
+        ["eval", "--agent", "random", "--pause-on-mismatch", "--out", "{tmp}/run"],
+    ],
+)
+def test_a_headed_command_without_a_display_stops_before_writing(argv, capsys, monkeypatch, tmp_path):
+    """Found on a machine without X: record printed its instructions and eval made its run folder first."""
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main([arg.format(tmp=tmp_path) for arg in argv]) == 2
+    captured = capsys.readouterr()
+    assert f"webmimic {argv[0]}: error: A headed browser needs a display" in captured.err
+    assert "xvfb-run -a" in captured.err and captured.out == ""
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_simplify_prints_simplified_html_of_a_file(capsys, tmp_path, playwright):
     page = tmp_path / "p.html"
     page.write_text("<html><body><script>x()</script><button>Add to cart</button><div hidden>gone</div></body></html>")

@@ -265,7 +265,7 @@ def test_trace_forces_one_worker(sessions_file, tmp_path, capsys):
 
 
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Debian's xvfb (make setup installs it)")
-def test_pause_on_mismatch_shows_the_browser_and_pauses_at_each_mismatch(sessions_file, tmp_path):
+def test_pause_on_mismatch_shows_the_browser_and_pauses_at_each_mismatch(sessions_file, tmp_path, monkeypatch):
     """Under Xvfb, with Playwright's pause counted instead of waiting for a person."""
     import subprocess
     import sys
@@ -282,6 +282,7 @@ def test_pause_on_mismatch_shows_the_browser_and_pauses_at_each_mismatch(session
                                 pause_on_mismatch=True, progress=False))
         print(json.dumps({{"pauses": len(calls), "headless": any("Headless" in ua for ua in calls)}}))
     """)
+    monkeypatch.setenv("DISPLAY", ":0")  # EvalConfig checks for one; this process opens no window
     assert EvalConfig("random", pause_on_mismatch=True).shows_browser
     result = subprocess.run(
         ["xvfb-run", "-a", sys.executable, "-c", script], capture_output=True, text=True, timeout=300

@@ -51,6 +51,7 @@ from webmimic.evaluation.rundir import (
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import Session, read_sessions
 from webmimic.simulator import Browser, BrowserConfig, Tab
+from webmimic.simulator.chromium import NO_DISPLAY, has_display
 
 __all__ = ["EvalConfig", "EvalRunError", "SessionResult", "run_eval", "default_out_dir", "safe_name"]
 
@@ -94,6 +95,8 @@ class EvalConfig:
             raise ValueError("--resume continues the run in --out and --force replaces it: pass one of them.")
         if self.ray is not None and self.visual:
             raise ValueError("--headed, --pause-on-mismatch and --trace need the browser here, not on Ray workers.")
+        if self.shows_browser and not has_display():
+            raise ValueError(NO_DISPLAY)
 
     @property
     def visual(self) -> bool:

@@ -74,6 +74,7 @@ from webmimic.replay.session import (
 )
 from webmimic.simulator import Browser, BrowserConfig, Observation, Tab
 from webmimic.simulator.capture import Capture, CaptureEvent, mask_form_values
+from webmimic.simulator.chromium import NO_DISPLAY, has_display
 from webmimic.sites import Site, get_site
 
 __all__ = ["record_session", "record_main", "RecordingInterrupted", "HOW_TO"]
@@ -311,7 +312,11 @@ def record_main(
     purchase_url: str | None = None,
 ) -> int:
     """``webmimic record``: open a browser window on the site (or ``url``) and record one session;
-    Ctrl-C saves the steps so far and exits 130. The options are ``record_session``'s."""
+    Ctrl-C saves the steps so far and exits 130; a problem found before recording exits 2. The
+    options are ``record_session``'s."""
+    if not headless and not has_display():
+        print(f"webmimic record: error: {NO_DISPLAY}", file=sys.stderr)
+        return 2
     print(HOW_TO, flush=True)
     try:
         session = record_session(
@@ -336,7 +341,7 @@ def record_main(
             )
         return 130
     except WebmimicError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"webmimic record: error: {err}", file=sys.stderr)
         return 1
     steps = len(session.steps)
     print(f"Recorded session {session.id!r}: {steps} step(s), outcome {session.outcome}; saved to {output}.")

@@ -35,7 +35,7 @@ from webmimic.core.errors import (
 )
 from webmimic.simulator import greenlets, overlay, processes
 from webmimic.simulator.capture import Capture, CaptureEvent
-from webmimic.simulator.chromium import LAUNCH_ARGS, find_chromium, has_display
+from webmimic.simulator.chromium import LAUNCH_ARGS, NO_DISPLAY, find_chromium, has_display
 from webmimic.simulator.driver import PlaywrightLease, shared_playwright
 from webmimic.simulator.execute import css_for, perform, resolve
 from webmimic.simulator.observation import Observation, observe_page, settle
@@ -100,10 +100,7 @@ class Browser:
     def _launch(self) -> Browser:
         path = self.config.executable_path or find_chromium(headless=self.config.headless)
         if not self.config.headless and not has_display():
-            raise WebmimicError(
-                "A headed browser needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set. "
-                "On a machine without one, run the command under a virtual display: xvfb-run -a <command>."
-            )
+            raise WebmimicError(NO_DISPLAY)
         self._lease = shared_playwright()
         try:
             pw = self._playwright = self._lease.acquire()

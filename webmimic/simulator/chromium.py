@@ -52,6 +52,12 @@ def find_chromium(*, headless: bool = True) -> str:
     )
 
 
+NO_DISPLAY = (
+    "A headed browser needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set. "
+    "On a machine without one, run the command under a virtual display: xvfb-run -a <command>."
+)
+
+
 def has_display() -> bool:
     """Whether a headed browser can open a window here (always, except Linux without X11 or Wayland)."""
     if not sys.platform.startswith("linux"):
