@@ -6,6 +6,7 @@ import pytest
 
 from webmimic.core.actions import parse_action
 from webmimic.core.errors import ElementNotFoundError
+from webmimic.simulator import greenlets
 
 # Resolved by window.release(value), or after 20 s by itself (so a failure fails, not hangs).
 WAITS = "() => new Promise(resolve => { window.release = resolve; setTimeout(() => resolve('gave up'), 20000) })"
@@ -56,3 +57,10 @@ def test_zero_or_one_call_runs_plainly(wm_browser, wm_tab):
     assert wm_browser.run_concurrently([lambda: wm_tab.set_content("<button>x</button>").names]) == [("x",)]
     [error] = wm_browser.run_concurrently([lambda: 1 / 0])
     assert isinstance(error, ZeroDivisionError)
+
+
+def test_within_aborts_a_call_that_never_answers_and_the_page_goes_on(wm_tab):
+    page = wm_tab.page
+    with pytest.raises(TimeoutError):
+        greenlets.within(page, lambda impl: impl.evaluate("() => new Promise(() => {})", None), 0.2)
+    assert page.evaluate("() => 1 + 1") == 2

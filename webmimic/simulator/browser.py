@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import uuid
 
 from playwright.sync_api import Browser as PWBrowser
-from playwright.sync_api import BrowserContext, Locator, Page, Request, Response, Route
+from playwright.sync_api import BrowserContext, Frame, Locator, Page, Request, Response, Route
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import TimeoutError as PWTimeout
 
@@ -289,16 +289,18 @@ class Tab:
         with self._site_checked():
             with self._loading(f"{url} to load", f"Could not load {url}") as deadline:
                 self.page.goto(url, wait_until="load", timeout=self.timeout_ms)
-            return self._observed(settle(self.page, deadline, "the page loaded by goto"))
+            return self._observed(
+                settle(self.page, deadline, "the page loaded by goto", departure=self.wait_for_departure)
+            )
 
     @contextmanager
     def _site_checked(self) -> Iterator[None]:
         """Raise SiteFailureError when a main-frame page load started in the block failed (also when
         the block itself failed or timed out because of it). Offline tabs load no site."""
+        self._navigation.forget()
         if self.offline:
             yield
             return
-        self._navigation.forget()
         try:
             yield
         except WebmimicError as err:
@@ -309,6 +311,16 @@ class Tab:
         failure = self._navigation.failure(self.timeout_ms, timed_out=False)
         if failure is not None:
             raise failure
+
+    def wait_for_departure(self, deadline: float) -> None:
+        """Wait until the document the page started loading since the action began commits, or
+        its load ends without one (204, a download, an error); ActionTimeoutError at ``deadline``."""
+        try:
+            self._navigation.wait_for_departure(self.page, deadline)
+        except TimeoutError as err:
+            raise ActionTimeoutError(
+                f"Timed out after {self.timeout_ms:.0f} ms waiting for the page the action started loading."
+            ) from err
 
     def _died(self) -> bool:
         """Chromium or the page died: that is a crash for the env to recover from, not the site's fault."""
@@ -504,7 +516,8 @@ class Tab:
 
 class _Navigation:
     """The latest main-frame page load of a page and how it ended, followed through the page's
-    request events (a click's navigation is only seen this way)."""
+    request events (a click's navigation is only seen this way), and its departures: documents
+    committed in the main frame, and loads that ended without one."""
 
     def __init__(self, page: Page) -> None:
         self._page = page
@@ -512,14 +525,34 @@ class _Navigation:
         self._status: int | None = None
         self._error: str | None = None
         self._finished = False
+        self._departures = 0
+        self._since = 0  # departures already waited for, or before the action
+        self._departed = greenlets.Wakeup()
         page.on("request", self._on_request)
         page.on("response", self._on_response)
         page.on("requestfailed", self._on_failed)
         page.on("requestfinished", self._on_finished)
+        page.on("framenavigated", self._on_navigated)
+        page.on("download", lambda _download: self._depart())
 
     def forget(self) -> None:
-        """Only loads started from now on count."""
+        """Only loads and departures from now on count."""
         self._request = None
+        self._since = self._departures
+
+    def wait_for_departure(self, page: Page, deadline: float) -> None:
+        """Return once a departure happened since the last wait (or ``forget``); TimeoutError at ``deadline``."""
+        while self._departures == self._since:
+            self._departed.wait(page, max(deadline - time.monotonic(), 0.001))
+        self._since = self._departures
+
+    def _depart(self) -> None:
+        self._departures += 1
+        self._departed.set()
+
+    def _on_navigated(self, frame: Frame) -> None:
+        if frame.parent_frame is None:
+            self._depart()
 
     def _main(self, request: Request) -> bool:
         try:
@@ -534,10 +567,13 @@ class _Navigation:
     def _on_response(self, response: Response) -> None:
         if response.request is self._request:
             self._status = response.status
+            if response.status in (204, 205):  # no content: the page stays
+                self._depart()
 
     def _on_failed(self, request: Request) -> None:
         if request is self._request:
             self._error = request.failure or "net::ERR_FAILED"
+            self._depart()
 
     def _on_finished(self, request: Request) -> None:
         if request is self._request:

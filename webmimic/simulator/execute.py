@@ -3,7 +3,8 @@
 The element is found by the name the last observation gave it (re-named first if the page
 changed since), checked in the page (rendered? enabled? the right kind?) so that impossible
 actions fail at once with a specific error instead of a Playwright timeout, then acted on
-through a Locator; finally the page is left to settle. Playwright errors are translated by
+(a click with the mouse at the point checked, typing through a Locator); finally the page is
+left to settle, on the new document when the action loaded one. Playwright errors are translated by
 type; their text only goes into the message.
 """
 
@@ -25,6 +26,7 @@ from webmimic.core.errors import (
     ElementNotInteractableError,
 )
 from webmimic.core.names import is_valid_name
+from webmimic.simulator import greenlets
 from webmimic.simulator.observation import evaluate, observe_page, settle
 
 if TYPE_CHECKING:
@@ -90,13 +92,18 @@ def perform(tab: Tab, action: Action) -> Observation | None:
             f"Timed out after {tab.timeout_ms:.0f} ms waiting to {verb} {name!r}: Playwright waits until "
             "the element is visible, stable, enabled and not covered by another element."
         ) from err
+    except TimeoutError as err:  # the mouse's click (greenlets.within) got no answer
+        raise ActionTimeoutError(
+            f"Timed out after {tab.timeout_ms:.0f} ms clicking {name!r}: the page did not take the click, "
+            "a script on it may be stuck."
+        ) from err
     except PWError as err:
         if tab.closed or page.is_closed():
             raise BrowserClosedError("The tab or browser closed during the action.") from err
         raise ElementNotInteractableError(
             name, f"the browser could not {verb} it ({err.message.splitlines()[0]})."
         ) from err
-    return settle(page, deadline, f"the {action.type} on {name!r}")
+    return settle(page, deadline, f"the {action.type} on {name!r}", departure=tab.wait_for_departure)
 
 
 def _click(page: Page, name: str, info: dict[str, Any], left: Callable[[], float]) -> None:
@@ -113,8 +120,12 @@ def _click(page: Page, name: str, info: dict[str, Any], left: Callable[[], float
         if info.get("coveredBy"):
             raise ElementNotInteractableError(name, f"it is covered by {info['coveredBy']}; close that first.")
         # resolve() checked what Playwright's actionability checks would wait for (rendered,
-        # enabled, sized, not covered), so the click goes straight to the element's point.
-        page.locator(css_for(name)).click(timeout=left(), force=True, position=info["point"])
+        # enabled, sized, not covered), so the mouse clicks the element's point. A link's new
+        # page is waited for by settle (its departure), as Playwright's own click would.
+        x, y = info["point"]["x"], info["point"]["y"]
+        greenlets.within(
+            page, lambda impl: impl.mouse.click(x, y, delay=None, button=None, click_count=None), left() / 1000
+        )
 
 
 def _type_and_submit(page: Page, name: str, text: str, info: dict[str, Any], left: Callable[[], float]) -> None:

@@ -5,20 +5,22 @@ greenlet while the browser works. Run each call in a greenlet of its own and the
 of them: N tabs of one Chromium load, act and settle at the same time. Threads cannot do this
 (the sync API stays in the thread that started it), and a driver per thread costs about 125 MB.
 Playwright runs its own event handlers this way; the two helpers used here are its own, from
-``playwright._impl``, which is why ``pyproject.toml`` pins Playwright's minor version
+``playwright._impl``, and ``within`` runs a sync-API object's async twin (``_impl_obj``) the way
+the sync API does, which is why ``pyproject.toml`` pins Playwright's minor version
 (``tests/test_simulator_greenlets.py`` checks the behaviour).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import greenlet
 from playwright._impl._greenlets import run_in_greenlet, wait_for_future
+from playwright.sync_api import Page
 
-__all__ = ["run_concurrently", "OneAtATime"]
+__all__ = ["run_concurrently", "within", "Wakeup", "OneAtATime"]
 
 T = TypeVar("T")
 
@@ -43,6 +45,22 @@ def run_concurrently(owner: Any, calls: Sequence[Callable[[], T]]) -> list[T | E
     return [_settled(future) for future in task.result()]
 
 
+def within(page: Page, call: Callable[[Any], Awaitable[T]], timeout_s: float) -> T:
+    """``call(page's async-API object)``, run to completion or until TimeoutError after ``timeout_s``.
+
+    Some sync-API calls have no timeout and wait forever for a page whose script never yields
+    (``evaluate``, ``mouse.click``); the timed ones (``wait_for_function``, locator actions)
+    first inject Playwright's selector engine into each new document, about 25 ms of a step.
+    So the async call runs as a task bounded by ``asyncio.wait_for``: cancelling it aborts the
+    call in the driver.
+    """
+    impl = page._impl_obj
+    task = impl._loop.create_task(asyncio.wait_for(call(impl), timeout_s))
+    wait_for_future(impl._loop, impl._dispatcher_fiber, task)
+    result: T = task.result()
+    return result
+
+
 def _settled(future: asyncio.Future[T]) -> T | Exception:
     error = future.exception()
     if error is None:
@@ -57,6 +75,25 @@ def _outcome(call: Callable[[], T]) -> T | Exception:
         return call()
     except Exception as err:  # the same contract as the concurrent path
         return err
+
+
+class Wakeup:
+    """Lets a sync-API caller wait, bounded, until an event handler calls ``set()``."""
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        if self._future is not None and not self._future.done():
+            self._future.set_result(None)
+
+    def wait(self, page: Page, timeout_s: float) -> None:
+        """Return at the next ``set()``; TimeoutError after ``timeout_s`` without one."""
+        future = self._future = page._impl_obj._loop.create_future()
+        try:
+            within(page, lambda _impl: future, timeout_s)
+        finally:
+            self._future = None
 
 
 class OneAtATime:

@@ -8,6 +8,7 @@ fixed sleeps: the load event, then one animation frame with no DOM mutation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 import importlib.resources
@@ -23,6 +24,7 @@ from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PWTimeout
 
 from webmimic.core.errors import ActionTimeoutError, WebmimicError
+from webmimic.simulator import greenlets
 
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Browser
@@ -67,17 +69,15 @@ def _ms_left(deadline: float) -> float:
 def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) -> Any:
     """Run one op of simplify.js, bounded by ``deadline`` even if a script hangs the page.
 
-    ``wait_for_function`` (not ``evaluate``) because Playwright enforces its timeout outside the
-    page; every op returns a truthy value, so the first call answers. A navigation that
-    replaces the document mid-call is waited for, then the op runs again.
+    A navigation that replaces the document mid-call is waited for, then the op runs again.
     """
     while True:
         left = _ms_left(deadline)
         if left < 1:
             raise ActionTimeoutError(f"Timed out before the page could be read while {what}.")
         try:
-            handle = page.wait_for_function(script(), arg=request, timeout=left)
-        except PWTimeout as err:
+            return greenlets.within(page, lambda impl: impl.evaluate(script(), request), left / 1000)
+        except TimeoutError as err:
             raise ActionTimeoutError(
                 f"The page did not answer within {left:.0f} ms while {what}: a script on it may be stuck."
             ) from err
@@ -92,10 +92,6 @@ def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) ->
             except PWError as err2:
                 raise WebmimicError(f"Could not read the page while {what}: {err2.message.splitlines()[0]}") from err2
             continue
-        try:
-            return handle.json_value()
-        finally:
-            handle.dispose()
 
 
 def _observation(data: dict[str, Any]) -> Observation:
@@ -117,23 +113,31 @@ def observe_page(page: Page, deadline: float, *, measure_raw: bool = False) -> O
 _ANSWER_MARGIN_MS = 50
 
 
-def settle(page: Page, deadline: float, what: str) -> Observation:
+def settle(page: Page, deadline: float, what: str, *, departure: Callable[[float], None] | None = None) -> Observation:
     """Wait until ``what`` reached the load event and a frame passed without DOM mutations;
     return the observation of the settled page.
 
+    With ``departure``, a document that started loading another one (a clicked link, a
+    submitted form) is not observed: ``departure(deadline)`` waits until the new one commits
+    (or the load ends without one), then the new page settles.
     Raises ActionTimeoutError naming the condition that did not come true before ``deadline``.
     """
-    left = _ms_left(deadline)
-    if left < 1:
-        raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading.")
-    try:
-        page.wait_for_load_state("load", timeout=left)
-    except PWTimeout as err:
-        raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading (load event).") from err
-    except PWError as err:
-        raise WebmimicError(f"The page failed while waiting for {what}: {err.message.splitlines()[0]}") from err
-    budget = max(_ms_left(deadline) - _ANSWER_MARGIN_MS, 1)
-    data = evaluate(page, {"op": "settle", "budget": budget}, deadline, f"waiting for {what} to settle")
+    while True:
+        left = _ms_left(deadline)
+        if left < 1:
+            raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading.")
+        try:
+            page.wait_for_load_state("load", timeout=left)
+        except PWTimeout as err:
+            raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading (load event).") from err
+        except PWError as err:
+            raise WebmimicError(f"The page failed while waiting for {what}: {err.message.splitlines()[0]}") from err
+        budget = max(_ms_left(deadline) - _ANSWER_MARGIN_MS, 1)
+        request = {"op": "settle", "budget": budget, "leave": departure is not None}
+        data = evaluate(page, request, deadline, f"waiting for {what} to settle")
+        if departure is None or not data.get("leaving"):
+            break
+        departure(deadline)
     if not data["quiet"]:
         raise ActionTimeoutError(
             f"Timed out waiting for the DOM to stop changing after {what}: it was still mutating "

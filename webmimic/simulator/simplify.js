@@ -2,8 +2,11 @@
 // names every interactive element. Evaluated by Playwright as one function taking a request:
 //   {op: "observe", raw: bool}  -> {url, title, html, names, rawBytes}
 //   {op: "resolve", name}       -> facts about the element carrying that name (for acting)
-//   {op: "settle", budget: ms}  -> (promise) once an animation frame passes with no DOM change:
-//                                  {quiet: true, ...observe}; {quiet: false} if budget ran out first
+//   {op: "settle", budget: ms, leave: bool}
+//                               -> (promise) once an animation frame passes with no DOM change:
+//                                  {quiet: true, ...observe}; {quiet: false} if budget ran out first;
+//                                  with leave, {leaving: true} as soon as this document started
+//                                  loading another one (the caller waits for it, then asks again)
 // Names are marked on the live elements as data-wm-name so Playwright can find them by CSS.
 (req) => {
   const W = window.__webmimic || (window.__webmimic = {
@@ -11,6 +14,23 @@
     observer: null, observed: new WeakSet(),
   });
   const MARK = "data-wm-name";
+  if (!W.watchesNavigation && window.navigation) {
+    // A click or Enter that loads another document leaves this one alive until the new one
+    // commits: settle must not take it for the action's result. Downloads and same-document
+    // navigations replace nothing; one a listener prevented or intercepted neither.
+    W.watchesNavigation = true;
+    navigation.addEventListener("navigate", (e) => {
+      if (!e.destination.sameDocument && !e.downloadRequest) W.leaving = e;
+    });
+    const stays = () => { W.leaving = null; };
+    navigation.addEventListener("navigatesuccess", stays);
+    navigation.addEventListener("navigateerror", stays);
+  }
+  function leaving() {  // reported once: a load that ends without a new document leaves this one
+    const e = W.leaving;
+    W.leaving = null;
+    return !!e && !e.defaultPrevented && !navigation.transition;
+  }
   const PAPER = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
 
   function watch(root) {
@@ -429,20 +449,25 @@
     // first frame starts after the tasks already queued (an action's setTimeout(0) work).
     const until = performance.now() + req.budget;
     return new Promise((resolve) => {
+      if (req.leave && leaving()) { resolve({leaving: true}); return; }
       const next = () => {
         const before = W.muts;
         let done = false;
         const check = () => {
           if (done) return;
           done = true;
-          if (W.muts === before) resolve(Object.assign({quiet: true}, observe()));
+          if (req.leave && leaving()) resolve({leaving: true});
+          else if (W.muts === before) resolve(Object.assign({quiet: true}, observe()));
           else if (performance.now() >= until) resolve({quiet: false});
           else next();
         };
         requestAnimationFrame(check);
         setTimeout(check, 100);
       };
-      setTimeout(next, 0);
+      // Chromium holds calls to a page that is loading another document until it commits, so
+      // this may be the new document, not yet loaded: its load event comes first.
+      if (document.readyState === "complete") setTimeout(next, 0);
+      else addEventListener("load", () => setTimeout(next, 0), {once: true});
     });
   }
 
@@ -481,7 +506,7 @@
 
   // A person clicks where they see the element: scroll it into view, take the middle of its
   // first box, and check that this point hits the element (not a panel covering it). The point
-  // is returned relative to the element's bounding box, as Playwright's click position.
+  // is in the viewport's coordinates, where the mouse clicks.
   function topmostAt(el) {
     const box = Array.from(el.getClientRects()).find((b) => b.width > 0 && b.height > 0);
     const x = box.left + box.width / 2, y = box.top + box.height / 2;
@@ -496,8 +521,7 @@
     }
     const hit = at.hit;
     const inside = hit && (hit === el || el.contains(hit) || (hit.shadowRoot && hit.contains(el)));
-    const r = el.getBoundingClientRect();
-    return inside ? {x: at.x - r.left, y: at.y - r.top} : null;
+    return inside ? {x: at.x, y: at.y} : null;
   }
   function describe(at) {
     const hit = at.hit;
