@@ -3,7 +3,7 @@
 The element is found by the name the last observation gave it (re-named first if the page
 changed since), checked in the page (rendered? enabled? the right kind?) so that impossible
 actions fail at once with a specific error instead of a Playwright timeout, then acted on
-(a click with the mouse at the point checked, typing through a Locator); finally the page is
+with the mouse at the point checked or the keyboard, as a person would; finally the page is
 left to settle, on the new document when the action loaded one. Playwright errors are translated by
 type; their text only goes into the message.
 """
@@ -92,10 +92,10 @@ def perform(tab: Tab, action: Action) -> Observation | None:
             f"Timed out after {tab.timeout_ms:.0f} ms waiting to {verb} {name!r}: Playwright waits until "
             "the element is visible, stable, enabled and not covered by another element."
         ) from err
-    except TimeoutError as err:  # the mouse's click (greenlets.within) got no answer
+    except TimeoutError as err:  # the mouse or keyboard (greenlets.within) got no answer
         raise ActionTimeoutError(
-            f"Timed out after {tab.timeout_ms:.0f} ms clicking {name!r}: the page did not take the click, "
-            "a script on it may be stuck."
+            f"Timed out after {tab.timeout_ms:.0f} ms waiting to {verb} {name!r}: the page did not take "
+            "the input, a script on it may be stuck."
         ) from err
     except PWError as err:
         if tab.closed or page.is_closed():
@@ -136,6 +136,24 @@ def _type_and_submit(page: Page, name: str, text: str, info: dict[str, Any], lef
         )
     if info["readonly"]:
         raise ElementNotInteractableError(name, "it is read-only.")
-    locator = page.locator(css_for(name))
-    locator.fill(text, timeout=left())
-    locator.press("Enter", timeout=left())
+    if info["type"] == "number" and not _is_number(text):
+        raise ElementNotInteractableError(name, f"it takes a number, and {text!r} is not one.")
+    # As Playwright's fill does: focus with the old text selected, insert the new text over it
+    # (one input event), then Enter; the keyboard rather than a Locator, which would first load
+    # Playwright's selector engine into the page. A form's new page is waited for by settle.
+    deadline = time.monotonic() + left() / 1000
+    if not evaluate(page, {"op": "focus", "name": name}, deadline, f"focusing {name!r}"):
+        raise ElementNotInteractableError(name, "it did not take the keyboard focus.")
+    if text:
+        greenlets.within(page, lambda impl: impl.keyboard.insert_text(text), left() / 1000)
+    else:
+        greenlets.within(page, lambda impl: impl.keyboard.press("Delete", delay=None), left() / 1000)
+    greenlets.within(page, lambda impl: impl.keyboard.press("Enter", delay=None), left() / 1000)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -2,6 +2,7 @@
 // names every interactive element. Evaluated by Playwright as one function taking a request:
 //   {op: "observe", raw: bool}  -> {url, title, html, names, rawBytes}
 //   {op: "resolve", name}       -> facts about the element carrying that name (for acting)
+//   {op: "focus", name}         -> whether that element took the focus, its text selected
 //   {op: "settle", budget: ms, leave: bool}
 //                               -> (promise) once an animation frame passes with no DOM change:
 //                                  {quiet: true, ...observe}; {quiet: false} if budget ran out first;
@@ -502,6 +503,20 @@
       if (!info.point) info.coveredBy = describe(topmostAt(el));
     }
     return info;
+  }
+
+  if (req.op === "focus") {
+    // As Playwright's fill: the text typed next replaces what the field holds.
+    const el = W.byName.get(req.name);
+    if (!el || !el.isConnected) return false;
+    el.focus();
+    if (el.isContentEditable) {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+    } else if (typeof el.select === "function") el.select();
+    return el.getRootNode().activeElement === el;
   }
 
   // A person clicks where they see the element: scroll it into view, take the middle of its
