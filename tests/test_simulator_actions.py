@@ -209,3 +209,14 @@ def test_a_script_that_hangs_the_page_is_a_timeout_not_a_hang(playwright):
             tab.observe()
         assert time.monotonic() - start < 3 * 0.8 + 1
     assert pid is not None and not processes.alive(pid)  # closing still ends Chromium
+
+
+def test_typing_replaces_a_fields_text_and_a_number_field_takes_only_numbers(wm_tab):
+    wm_tab.set_content(
+        "<form onsubmit=\"event.preventDefault(); document.title = this.q.value + '|' + this.n.value\">"
+        '<input name="q" value="old text"><input name="n" type="number"><button>Go</button></form>'
+    )
+    assert wm_tab.act(Action.type_and_submit("q", "new")).title == "new|"
+    assert wm_tab.act(Action.type_and_submit("n", "42")).title == "new|42"
+    with pytest.raises(ElementNotInteractableError, match="takes a number"):
+        wm_tab.act(Action.type_and_submit("n", "forty"))
