@@ -354,3 +354,12 @@ def test_unknown_pages_404(client) -> None:
         resp = client.get(url)
         assert resp.status_code == 404
         assert_names_ok(BeautifulSoup(resp.data, "lxml"))
+
+
+def test_static_files_and_images_are_cached_and_pages_never(client) -> None:
+    """A page load must not revalidate shop.css and shop.js (two requests a step); pages depend on the cart."""
+    for path in ("/static/shop.css", "/static/shop.js", "/img/logo.svg?w=160"):
+        resp = client.get(path)
+        assert resp.status_code == 200 and "max-age=86400" in resp.headers["Cache-Control"], path
+    for path in ("/", "/cart", "/search?search_input=lamp"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
