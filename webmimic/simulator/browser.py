@@ -316,7 +316,7 @@ class Tab:
         """Wait until the document the page started loading since the action began commits, or
         its load ends without one (204, a download, an error); ActionTimeoutError at ``deadline``."""
         try:
-            self._navigation.wait_for_departure(self.page, deadline)
+            self._navigation.wait_for_departure(deadline)
         except TimeoutError as err:
             raise ActionTimeoutError(
                 f"Timed out after {self.timeout_ms:.0f} ms waiting for the page the action started loading."
@@ -540,10 +540,10 @@ class _Navigation:
         self._request = None
         self._since = self._departures
 
-    def wait_for_departure(self, page: Page, deadline: float) -> None:
+    def wait_for_departure(self, deadline: float) -> None:
         """Return once a departure happened since the last wait (or ``forget``); TimeoutError at ``deadline``."""
         while self._departures == self._since:
-            self._departed.wait(page, max(deadline - time.monotonic(), 0.001))
+            self._departed.wait(self._page, max(deadline - time.monotonic(), 0.001))
         self._since = self._departures
 
     def _depart(self) -> None:

@@ -66,6 +66,16 @@ def _ms_left(deadline: float) -> float:
     return (deadline - time.monotonic()) * 1000
 
 
+def _wait_for_load(page: Page, deadline: float, what: str) -> None:
+    """The page's load event by ``deadline``; Playwright's errors become webmimic's, saying ``what``."""
+    try:
+        page.wait_for_load_state("load", timeout=max(_ms_left(deadline), 1))
+    except PWTimeout as err:
+        raise ActionTimeoutError(f"Timed out waiting for the load event while {what}.") from err
+    except PWError as err:
+        raise WebmimicError(f"The page failed while {what}: {err.message.splitlines()[0]}") from err
+
+
 def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) -> Any:
     """Run one op of simplify.js, bounded by ``deadline`` even if a script hangs the page.
 
@@ -85,13 +95,7 @@ def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) ->
             left = _ms_left(deadline)
             if left <= 1 or page.is_closed():
                 raise WebmimicError(f"Could not read the page while {what}: {err.message.splitlines()[0]}") from err
-            try:
-                page.wait_for_load_state("load", timeout=left)
-            except PWTimeout as err2:
-                raise ActionTimeoutError(f"Timed out waiting for the page to load while {what}.") from err2
-            except PWError as err2:
-                raise WebmimicError(f"Could not read the page while {what}: {err2.message.splitlines()[0]}") from err2
-            continue
+            _wait_for_load(page, deadline, what)
 
 
 def _observation(data: dict[str, Any]) -> Observation:
@@ -126,12 +130,7 @@ def settle(page: Page, deadline: float, what: str, *, departure: Callable[[float
         left = _ms_left(deadline)
         if left < 1:
             raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading.")
-        try:
-            page.wait_for_load_state("load", timeout=left)
-        except PWTimeout as err:
-            raise ActionTimeoutError(f"Timed out waiting for {what} to finish loading (load event).") from err
-        except PWError as err:
-            raise WebmimicError(f"The page failed while waiting for {what}: {err.message.splitlines()[0]}") from err
+        _wait_for_load(page, deadline, f"waiting for {what}")
         budget = max(_ms_left(deadline) - _ANSWER_MARGIN_MS, 1)
         request = {"op": "settle", "budget": budget, "leave": departure is not None}
         data = evaluate(page, request, deadline, f"waiting for {what} to settle")
