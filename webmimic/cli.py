@@ -271,6 +271,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         temperature=args.temperature,
         outcome_reward=args.outcome_reward,
         free_run_steps=args.free_run_steps,
+        outcome_envs=args.outcome_envs,
     )
 
 
@@ -681,6 +682,14 @@ def _grpo_args(p: argparse.ArgumentParser) -> None:
         default=4,
         metavar="N",
         help="the most actions the policy plays after a completion in that free run",
+    )
+    rl.add_argument(
+        "--outcome-envs",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="free runs played at once, each in a context of one Chromium, the policy answering them in one "
+        "batch (default: --group-size)",
     )
 
 

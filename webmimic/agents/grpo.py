@@ -98,7 +98,13 @@ def train_grpo(config: TrainConfig) -> Path:
     tokenizer, model = load_base(config.base)
     tokenizer.padding_side = "left"
     states = _states(examples, tokenizer, config)
-    outcome = SessionOutcomeReward(config.sessions or "", config.free_run_steps) if config.outcome_reward else None
+    outcome = (
+        SessionOutcomeReward(
+            config.sessions or "", config.free_run_steps, envs=config.outcome_envs or config.group_size
+        )
+        if config.outcome_reward
+        else None
+    )
     args = GRPOConfig(
         num_generations=config.group_size,
         per_device_train_batch_size=config.group_size,
@@ -119,7 +125,7 @@ def train_grpo(config: TrainConfig) -> Path:
         if outcome:  # the policy plays on with the weights being trained, greedily
             settings = GenerationSettings(max_new_tokens=config.completion_tokens, reuse_cache=False)
             trained = {"rationales": config.rationales, "context_tokens": config.context_tokens}
-            outcome.policy = HFAgent.of("policy", tokenizer, trainer.model, trained, settings).act
+            outcome.policy = HFAgent.of("policy", tokenizer, trainer.model, trained, settings).act_batch
         fit(trainer, resume_from, out)
     finally:
         if outcome:

@@ -77,6 +77,7 @@ class TrainConfig:
     temperature: float = 1.0  # GRPO: sampling temperature of the completions
     outcome_reward: float = 0.0  # GRPO: weight of the session-outcome reward of a free run (0: off)
     free_run_steps: int = 4  # GRPO: the most actions the policy plays after a completion in that free run
+    outcome_envs: int | None = None  # GRPO: free runs played at once (None: one per completion of a group)
 
     def __post_init__(self) -> None:
         if self.method == "grpo" and self.base is None:

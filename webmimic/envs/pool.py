@@ -11,12 +11,12 @@ import collections
 from collections.abc import Callable, Sequence
 import functools
 from types import TracebackType
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, cast
 
 from webmimic.envs.runtime import SiteServers
 from webmimic.simulator import Browser, BrowserConfig
 
-__all__ = ["EnvPool"]
+__all__ = ["EnvPool", "together"]
 
 
 class _Closable(Protocol):
@@ -25,6 +25,17 @@ class _Closable(Protocol):
 
 W = TypeVar("W", bound=_Closable)
 J = TypeVar("J")
+T = TypeVar("T")
+
+
+def together(browser: Browser, calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Each call's result, the calls run at once on ``browser``; the first error any raised is
+    raised once all have finished."""
+    results = browser.run_concurrently(calls)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return cast(list[T], results)
 
 
 class EnvPool(Generic[W]):
@@ -62,13 +73,15 @@ class EnvPool(Generic[W]):
                     raise
 
         try:
-            outcomes = self.browser.run_concurrently([functools.partial(loop, w) for w in self.workers])
+            together(self.browser, [functools.partial(loop, w) for w in self.workers])
         except KeyboardInterrupt:
             self.interrupted = True
             raise
-        for outcome in outcomes:
-            if isinstance(outcome, Exception):
-                raise outcome
+
+    def together(self, calls: Sequence[Callable[[], T]]) -> list[T]:
+        """Each call's result, the calls run at once on the browser; the first error any raised is
+        raised once all have finished."""
+        return together(self.browser, calls)
 
     def close(self) -> None:
         try:

@@ -20,6 +20,7 @@ from gymnasium.vector.utils import concatenate, iterate
 import numpy as np
 
 from webmimic.envs.base import BrowserEnv, rendered_config
+from webmimic.envs.pool import together
 from webmimic.envs.replay_env import ReplayEnv
 from webmimic.envs.runtime import SiteServers
 from webmimic.envs.shop_env import ShopEnv
@@ -63,11 +64,7 @@ class OneBrowserVectorEnv(SyncVectorEnv):
 
     # -- running the envs' calls at once ------------------------------------------------
     def _together(self, calls: Sequence[Callable[[], Any]]) -> list[Any]:
-        results = self.browser.run_concurrently(calls)
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
-        return results
+        return together(self.browser, calls)
 
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
