@@ -140,7 +140,9 @@ def test_a_batch_answers_what_each_answers_alone(wm_browser):
     seen = observations(wm_browser, steps=3)  # prompts of different lengths
     settings = GenerationSettings(max_new_tokens=48, reuse_cache=False)
     alone = [HFAgent(bundled_folder(), settings).act(obs) for obs in seen]
-    assert HFAgent(bundled_folder(), settings).act_batch(seen) == alone
+    agent = HFAgent(bundled_folder(), settings)
+    assert agent.act_batch(seen) == alone
+    assert agent.act_all(seen) == alone  # on this CPU: act, one by one
     assert len({len(a) for a in alone}) > 1 or len(set(alone)) > 1  # not one answer repeated
     cramped = HFAgent(bundled_folder(), GenerationSettings(max_new_tokens=8, context_tokens=200))
     assert all(isinstance(a, AgentOutput) and a.action is None for a in cramped.act_batch(seen))

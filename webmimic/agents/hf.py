@@ -249,6 +249,13 @@ class HFAgent(Agent):
     def _prompt_ids(self, messages: Sequence[Message]) -> list[int]:
         return self._ids(fit_messages(messages, self.budget, lambda m: len(self._ids(list(m)))).messages)
 
+    def act_all(self, observations: Sequence[Mapping[str, Any]]) -> list[str | AgentOutput]:
+        """One answer per observation: ``act_batch`` on a GPU, ``act`` one by one on a CPU, where
+        the padding costs more than the shared calls save (``benchmarks/bench_agent_batch.py``)."""
+        if self.model.device.type == "cpu":
+            return [self.act(observation) for observation in observations]
+        return self.act_batch(observations)
+
     def act_batch(self, observations: Sequence[Mapping[str, Any]]) -> list[str | AgentOutput]:
         """One answer per observation (e.g. the envs of a vector env), generated as one left-padded
         batch: greedy gives what ``act`` gives, in fewer, larger model calls. No cache is kept."""

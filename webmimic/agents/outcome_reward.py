@@ -10,8 +10,8 @@ episode per completion, so it is off unless ``--outcome-reward`` gives it a weig
 
 The free runs of a call play ``envs`` at a time, in lockstep: each env an isolated context of one
 Chromium (``EnvPool``), their resets and steps at once on the browser, and the policy answering
-all the runs still going in one batch (``HFAgent.act_batch``), so a group of completions costs
-about one free run, not one per completion.
+all the runs still going at once (``HFAgent.act_all``: one batch on a GPU), so the browser
+work of a group of completions overlaps.
 """
 
 from __future__ import annotations
