@@ -21,11 +21,21 @@ START = b"""<!doctype html><title>Start</title><h1>Start</h1>
 <a href="/slow">Slow page</a>
 <a href="/nocontent">No content</a>
 <a href="/download">Download</a>
-<button onclick="setTimeout(() => { location.href = '/slow'; }, 0)">Later</button>
+<button onclick="busy(() => { location.href = '/slow'; })">Later</button>
 <a href="/slow" onclick="event.preventDefault(); document.querySelector('h1').textContent = 'Stayed'">Prevented</a>
 <a href="/spa">Same document</a>
 <form action="/slow"><input name="q"></form>
 <script>
+// Changes the page every animation frame for six frames, then calls then(): an action's settle
+// is under way in the page (waiting for a frame without changes) by the time then() runs.
+function busy(then) {
+  let n = 0;
+  const tick = () => {
+    document.querySelector("h1").dataset.tick = ++n;
+    if (n === 6) then(); else requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
 navigation.addEventListener("navigate", (e) => {
   if (new URL(e.destination.url).pathname === "/spa")
     e.intercept({handler: async () => { document.querySelector("h1").textContent = "Routed"; }});
@@ -96,7 +106,9 @@ def test_a_clicked_link_to_a_slow_page_is_observed_there_once_loaded(start):
 
 
 def test_a_load_started_by_the_clicks_script_is_waited_for(start):
-    release_when_requested(start)
+    """The script starts the load once settle is watching the page, and the server answers late:
+    an action that took the first quiet frame for the end would observe the start page."""
+    start.page.on("request", lambda request: "/slow" in request.url and threading.Timer(0.3, release.set).start())
     obs = start.act(Action.click("later"))
     assert obs.title == "Slow page"
     assert "<p>Loaded</p>" in obs.html
