@@ -688,8 +688,8 @@ def _grpo_args(p: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=None,
         metavar="N",
-        help="free runs played at once, each in a context of one Chromium, the policy answering them in one "
-        "batch (default: --group-size)",
+        help="free runs played at once, each in a context of one Chromium, the policy answering them together "
+        "(in one batch on a GPU) (default: --group-size)",
     )
 
 

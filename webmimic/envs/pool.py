@@ -79,8 +79,7 @@ class EnvPool(Generic[W]):
             raise
 
     def together(self, calls: Sequence[Callable[[], T]]) -> list[T]:
-        """Each call's result, the calls run at once on the browser; the first error any raised is
-        raised once all have finished."""
+        """:func:`together` on the pool's browser (calls on its workers' envs)."""
         return together(self.browser, calls)
 
     def close(self) -> None:
