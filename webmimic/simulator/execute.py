@@ -10,7 +10,6 @@ type; their text only goes into the message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -75,18 +74,12 @@ def perform(tab: Tab, action: Action) -> Observation | None:
         raise ElementNotInteractableError(name, "it is disabled.")
     page = tab.page
 
-    def left() -> float:
-        ms = (deadline - time.monotonic()) * 1000
-        if ms < 1:
-            raise ActionTimeoutError(f"Timed out before {action.type} on {name!r} could start.")
-        return ms
-
     verb = "click" if action.type == "click" else "type into"
     try:
         if action.type == "click":
-            _click(page, name, info, left)
+            _click(page, name, info, deadline)
         else:
-            _type_and_submit(page, name, action.text or "", info, left)
+            _type_and_submit(page, name, action.text or "", info, deadline)
     except PWTimeout as err:
         raise ActionTimeoutError(
             f"Timed out after {tab.timeout_ms:.0f} ms waiting to {verb} {name!r}: Playwright waits until "
@@ -106,14 +99,22 @@ def perform(tab: Tab, action: Action) -> Observation | None:
     return settle(page, deadline, f"the {action.type} on {name!r}", departure=tab.wait_for_departure)
 
 
-def _click(page: Page, name: str, info: dict[str, Any], left: Callable[[], float]) -> None:
+def _ms_left(deadline: float, name: str) -> float:
+    """Milliseconds until ``deadline``; ActionTimeoutError when none are left to start the next input."""
+    ms = (deadline - time.monotonic()) * 1000
+    if ms < 1:
+        raise ActionTimeoutError(f"Timed out before the action on {name!r} could start.")
+    return ms
+
+
+def _click(page: Page, name: str, info: dict[str, Any], deadline: float) -> None:
     if info["tag"] == "option":
         if info.get("selectDisabled") or not info.get("selectName"):
             raise ElementNotInteractableError(name, "its <select> is disabled or not rendered.")
-        page.locator(css_for(info["selectName"])).select_option(index=info["index"], timeout=left())
+        page.locator(css_for(info["selectName"])).select_option(index=info["index"], timeout=_ms_left(deadline, name))
     elif info["tag"] == "select":
         # A click on a <select> only opens it; focusing avoids a native popup in headed mode.
-        page.locator(css_for(name)).focus(timeout=left())
+        page.locator(css_for(name)).focus(timeout=_ms_left(deadline, name))
     else:
         if not info["sized"]:
             raise ElementNotInteractableError(name, "it has no size on screen, so it cannot be clicked.")
@@ -124,11 +125,13 @@ def _click(page: Page, name: str, info: dict[str, Any], left: Callable[[], float
         # page is waited for by settle (its departure), as Playwright's own click would.
         x, y = info["point"]["x"], info["point"]["y"]
         greenlets.within(
-            page, lambda impl: impl.mouse.click(x, y, delay=None, button=None, click_count=None), left() / 1000
+            page,
+            lambda impl: impl.mouse.click(x, y, delay=None, button=None, click_count=None),
+            _ms_left(deadline, name) / 1000,
         )
 
 
-def _type_and_submit(page: Page, name: str, text: str, info: dict[str, Any], left: Callable[[], float]) -> None:
+def _type_and_submit(page: Page, name: str, text: str, info: dict[str, Any], deadline: float) -> None:
     if not info["editable"]:
         kind = f"<{info['tag']}{' type=' + info['type'] if info['type'] else ''}>"
         raise ElementNotInteractableError(
@@ -141,14 +144,13 @@ def _type_and_submit(page: Page, name: str, text: str, info: dict[str, Any], lef
     # As Playwright's fill does: focus with the old text selected, insert the new text over it
     # (one input event), then Enter; the keyboard rather than a Locator, which would first load
     # Playwright's selector engine into the page. A form's new page is waited for by settle.
-    deadline = time.monotonic() + left() / 1000
     if not evaluate(page, {"op": "focus", "name": name}, deadline, f"focusing {name!r}"):
         raise ElementNotInteractableError(name, "it did not take the keyboard focus.")
     if text:
-        greenlets.within(page, lambda impl: impl.keyboard.insert_text(text), left() / 1000)
+        greenlets.within(page, lambda impl: impl.keyboard.insert_text(text), _ms_left(deadline, name) / 1000)
     else:
-        greenlets.within(page, lambda impl: impl.keyboard.press("Delete", delay=None), left() / 1000)
-    greenlets.within(page, lambda impl: impl.keyboard.press("Enter", delay=None), left() / 1000)
+        greenlets.within(page, lambda impl: impl.keyboard.press("Delete", delay=None), _ms_left(deadline, name) / 1000)
+    greenlets.within(page, lambda impl: impl.keyboard.press("Enter", delay=None), _ms_left(deadline, name) / 1000)
 
 
 def _is_number(text: str) -> bool:
