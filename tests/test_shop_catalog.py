@@ -8,7 +8,7 @@ import pytest
 
 from webmimic.core.names import slugify
 from webmimic.sites.shop.catalog import Catalog, build_database, cache_path, generate_products
-from webmimic.sites.shop.search import PRICE_BUCKETS
+from webmimic.sites.shop.search import PRICE_BUCKETS, normalize_query, tokenize
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +144,21 @@ def test_suggest(catalog: Catalog) -> None:
     assert catalog.index.suggest("wirel") == got
     assert catalog.index.suggest("") == ()
     assert "headphones" in catalog.index.suggest("headph")
+
+
+@pytest.mark.parametrize("query", ["wireless headphones", "red running shoes", "uv400 sport sunglasses", "zzz", ""])
+def test_related_searches_are_the_terms_sharing_most_words(catalog: Catalog, query: str) -> None:
+    """The word index behind ``related`` gives what its definition says: the popular terms
+    sharing a word with the query, most shared words first, then most popular."""
+    tokens = set(tokenize(query))
+    terms = catalog.index.popular(limit=10**6)
+    shared = [(-len(tokens & set(t.split())), i, t) for i, t in enumerate(terms)]
+    expected = tuple(t for n, _, t in sorted(shared) if n and t != normalize_query(query))[:6]
+    assert catalog.index.related(query) == expected
+    assert bool(expected) == bool(tokens - {"zzz"})
+
+
+def test_products_of_a_category_keep_catalog_order(catalog: Catalog) -> None:
+    for category in catalog.categories():
+        assert catalog.products(category.slug) == tuple(p for p in catalog.products() if p.category == category.slug)
+    assert catalog.products("no_such_category") == ()

@@ -10,6 +10,7 @@ punctuation first, then turn *each* space (or hyphen) into ``_`` without collaps
 from __future__ import annotations
 
 from collections.abc import Collection
+import functools
 import re
 import unicodedata
 
@@ -22,7 +23,12 @@ _SPACE = re.compile(r"[\s\-]")
 
 def slugify(text: str) -> str:
     """One name part from visible text: "4 Stars & Up" -> "4_stars__up"; empty -> "item"."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
+    return _slug(str(text))
+
+
+@functools.lru_cache(maxsize=8192)  # the shop slugs the same labels on every page it renders
+def _slug(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
     plain = _SPACE.sub(" ", plain)  # tabs/newlines/hyphens count as one space each
     kept = _DROP.sub("", plain)

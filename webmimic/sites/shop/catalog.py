@@ -227,9 +227,12 @@ class Catalog:
         self._by_slug = {p.slug: p for p in self._products}
         self._by_id = {i: p for (i, _), p in zip(rows, self._products, strict=True)}
         cats: dict[str, Category] = {}
+        in_category: dict[str, list[Product]] = {}
         for p in self._products:
             cats.setdefault(p.category, Category(p.category, p.category_name))
+            in_category.setdefault(p.category, []).append(p)
         self._categories = tuple(cats.values())
+        self._in_category = {slug: tuple(ps) for slug, ps in in_category.items()}
         self.index = SearchIndex(conn, self._by_id)
 
     @classmethod
@@ -253,7 +256,7 @@ class Catalog:
         """All products in catalog order, or only those of one category slug."""
         if category is None:
             return self._products
-        return tuple(p for p in self._products if p.category == category)
+        return self._in_category.get(category, ())
 
     def get(self, slug: str) -> Product:
         """The product with ``slug``; KeyError when there is none."""

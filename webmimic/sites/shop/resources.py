@@ -8,10 +8,12 @@ closures, so every blueprint module stays importable on its own and two apps nev
 from __future__ import annotations
 
 from dataclasses import dataclass
+import functools
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from markupsafe import Markup
 
 from webmimic.sites.shop import seo
 from webmimic.sites.shop.catalog import Catalog, Category
@@ -40,6 +42,13 @@ class ShopResources:
         # Critical CSS: the utility classes the markup uses, inlined in <head> as shops do for first paint.
         critical_css = (_HERE / "static" / "utilities.css").read_text(encoding="utf-8").strip()
         return cls(catalog, store, categories, seo.mega_menus(catalog, categories), critical_css)
+
+    @functools.cached_property
+    def mega_menu_html(self) -> Markup:
+        """The category bar's mega menus, two thirds of a page's bytes and the same on every page,
+        so rendered once (on the first page, in its app context)."""
+        template = current_app.jinja_env.get_template("_mega_menus.html")
+        return Markup(template.render(nav_categories=self.categories, mega_menus=self.menus))
 
     def install(self, app: Flask) -> None:
         """Make these resources reachable from ``app``'s views (the older per-object keys stay for callers)."""

@@ -122,6 +122,10 @@ class SearchIndex:
         # most frequent first so difflib's ties go to the common word
         self._vocab_list = sorted(self._vocab, key=lambda t: (-self._vocab[t], t))
         self._terms = self._suggestion_terms(by_id.values())
+        self._terms_with: dict[str, list[int]] = {}  # word -> positions of the terms containing it
+        for i, (term, _) in enumerate(self._terms):
+            for word in set(term.split()):
+                self._terms_with.setdefault(word, []).append(i)
 
     @staticmethod
     def _suggestion_terms(products: Iterable[Product]) -> tuple[tuple[str, int], ...]:
@@ -191,12 +195,9 @@ class SearchIndex:
         q = normalize_query(query)
         if not tokens:
             return ()
-        scored = [
-            (-len(tokens & set(t.split())), i, t)
-            for i, (t, _) in enumerate(self._terms)
-            if t != q and tokens & set(t.split())
-        ]
-        return tuple(t for _, _, t in sorted(scored)[:limit])
+        shared = Counter(i for token in tokens for i in self._terms_with.get(token, ()))
+        scored = sorted((-n, i) for i, n in shared.items() if self._terms[i][0] != q)
+        return tuple(self._terms[i][0] for _, i in scored[:limit])
 
     def fallback_suggestions(self, query: str, limit: int = 6) -> tuple[str, ...]:
         """Something to click on a no-results page: completions of each word, then top terms."""

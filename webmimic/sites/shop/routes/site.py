@@ -63,7 +63,7 @@ def _globals() -> dict[str, Any]:
     shop = resources()
     return {
         "nav_categories": shop.categories,
-        "mega_menus": shop.menus,
+        "mega_menu_html": shop.mega_menu_html,
         "critical_css": shop.critical_css,
         "seo": seo,
         "base_url": request.url_root,
