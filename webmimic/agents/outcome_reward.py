@@ -65,13 +65,13 @@ class SessionOutcomeReward:
         pool.together(resets)
         firsts = [functools.partial(env.step, start[0]) for env, start in zip(envs, starts, strict=True)]
         results = pool.together(firsts)
-        going = [i for i, (_, _, terminated, truncated, _) in enumerate(results) if not (terminated or truncated)]
+        going = [i for i, result in enumerate(results) if not _ended(result)]
         while going:  # each env truncates after max_steps + 1 agent actions
             actions = self.policy([results[i][0] for i in going])
             steps = [functools.partial(envs[i].step, action) for i, action in zip(going, actions, strict=True)]
             for i, result in zip(going, pool.together(steps), strict=True):
                 results[i] = result
-            going = [i for i in going if not (results[i][2] or results[i][3])]
+            going = [i for i in going if not _ended(results[i])]
         return [1.0 if info.get("outcome_match") else 0.0 for *_, info in results]
 
     def _open(self) -> Any:
@@ -94,3 +94,8 @@ class SessionOutcomeReward:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+
+
+def _ended(result: tuple[Any, ...]) -> bool:
+    """Whether a gymnasium step result ``(obs, reward, terminated, truncated, info)`` ends the run."""
+    return bool(result[2] or result[3])

@@ -10,6 +10,7 @@ type; their text only goes into the message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,11 @@ def _ms_left(deadline: float, name: str) -> float:
     return ms
 
 
+def _input(page: Page, deadline: float, name: str, call: Callable[[Any], Any]) -> None:
+    """One mouse or keyboard input through Playwright's impl, bounded by the action's time left."""
+    greenlets.within(page, call, _ms_left(deadline, name) / 1000)
+
+
 def _click(page: Page, name: str, info: dict[str, Any], deadline: float) -> None:
     if info["tag"] == "option":
         if info.get("selectDisabled") or not info.get("selectName"):
@@ -124,11 +130,7 @@ def _click(page: Page, name: str, info: dict[str, Any], deadline: float) -> None
         # enabled, sized, not covered), so the mouse clicks the element's point. A link's new
         # page is waited for by settle (its departure), as Playwright's own click would.
         x, y = info["point"]["x"], info["point"]["y"]
-        greenlets.within(
-            page,
-            lambda impl: impl.mouse.click(x, y, delay=None, button=None, click_count=None),
-            _ms_left(deadline, name) / 1000,
-        )
+        _input(page, deadline, name, lambda impl: impl.mouse.click(x, y, delay=None, button=None, click_count=None))
 
 
 def _type_and_submit(page: Page, name: str, text: str, info: dict[str, Any], deadline: float) -> None:
@@ -147,10 +149,10 @@ def _type_and_submit(page: Page, name: str, text: str, info: dict[str, Any], dea
     if not evaluate(page, {"op": "focus", "name": name}, deadline, f"focusing {name!r}"):
         raise ElementNotInteractableError(name, "it did not take the keyboard focus.")
     if text:
-        greenlets.within(page, lambda impl: impl.keyboard.insert_text(text), _ms_left(deadline, name) / 1000)
+        _input(page, deadline, name, lambda impl: impl.keyboard.insert_text(text))
     else:
-        greenlets.within(page, lambda impl: impl.keyboard.press("Delete", delay=None), _ms_left(deadline, name) / 1000)
-    greenlets.within(page, lambda impl: impl.keyboard.press("Enter", delay=None), _ms_left(deadline, name) / 1000)
+        _input(page, deadline, name, lambda impl: impl.keyboard.press("Delete", delay=None))
+    _input(page, deadline, name, lambda impl: impl.keyboard.press("Enter", delay=None))
 
 
 def _is_number(text: str) -> bool:
