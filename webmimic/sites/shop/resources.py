@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from markupsafe import Markup
 
 from webmimic.sites.shop import seo
 from webmimic.sites.shop.catalog import Catalog, Category
@@ -44,11 +43,11 @@ class ShopResources:
         return cls(catalog, store, categories, seo.mega_menus(catalog, categories), critical_css)
 
     @functools.cached_property
-    def mega_menu_html(self) -> Markup:
+    def mega_menu_html(self) -> str:
         """The category bar's mega menus, two thirds of a page's bytes and the same on every page,
         so rendered once (on the first page, in its app context)."""
         template = current_app.jinja_env.get_template("_mega_menus.html")
-        return Markup(template.render(nav_categories=self.categories, mega_menus=self.menus))
+        return template.render(nav_categories=self.categories, mega_menus=self.menus)
 
     def install(self, app: Flask) -> None:
         """Make these resources reachable from ``app``'s views (the older per-object keys stay for callers)."""
