@@ -71,6 +71,13 @@ class EnvPool(Generic[W]):
                 except KeyboardInterrupt:
                     self.interrupted = True
                     raise
+                except BaseException:
+                    # After Ctrl-C the pool closes under the workers still in a job; what they raise
+                    # then (a cancelled wait, a closed page) is no error of theirs, and raised here it
+                    # would reach asyncio's loop, which prints it as a traceback.
+                    if self.interrupted:
+                        return
+                    raise
 
         try:
             together(self.browser, [functools.partial(loop, w) for w in self.workers])
