@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+
 import pytest
 
 from webmimic.core.actions import parse_action
@@ -64,3 +67,40 @@ def test_within_aborts_a_call_that_never_answers_and_the_page_goes_on(wm_tab):
     with pytest.raises(TimeoutError):
         greenlets.within(page, lambda impl: impl.evaluate("() => new Promise(() => {})", None), 0.2)
     assert page.evaluate("() => 1 + 1") == 2
+
+
+def test_after_ctrl_c_the_calls_left_parked_end_quietly(wm_browser, two_tabs, caplog):
+    # Ctrl-C in one call reaches the caller while another is still parked on the browser. When that
+    # one resumes later with an error no one reads (its wait cancelled, as a closing pool does),
+    # asyncio must not log it as "Exception in callback" or "exception was never retrieved".
+    first, second = two_tabs
+    loop = first.page._impl_obj._loop
+    never_settled, broken = loop.create_future(), loop.create_future()
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    parked = [
+        lambda: greenlets.within(first.page, lambda _impl: never_settled, 20),
+        lambda: greenlets.within(second.page, lambda _impl: broken, 20),
+    ]
+    with pytest.raises(KeyboardInterrupt):
+        wm_browser.run_concurrently([*parked, interrupted])
+    never_settled.cancel()  # CancelledError: not an Exception
+    broken.set_exception(RuntimeError("page closed"))
+    assert second.page.evaluate("() => 1 + 1") == 2  # the loop runs: both parked calls resume
+    gc.collect()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+
+
+def test_a_cancelled_wait_is_raised_to_the_caller(wm_browser, two_tabs):
+    first, second = two_tabs
+    loop = first.page._impl_obj._loop
+    cancelled = loop.create_future()
+
+    def cancel_it():
+        cancelled.cancel()
+        return second.page.evaluate("() => 'ran'")
+
+    with pytest.raises(asyncio.CancelledError):
+        wm_browser.run_concurrently([lambda: greenlets.within(first.page, lambda _impl: cancelled, 20), cancel_it])

@@ -66,18 +66,7 @@ class EnvPool(Generic[W]):
 
         def loop(worker: W) -> None:
             while queue and not self.interrupted:
-                try:
-                    work(worker, queue.popleft())
-                except KeyboardInterrupt:
-                    self.interrupted = True
-                    raise
-                except BaseException:
-                    # After Ctrl-C the pool closes under the workers still in a job; what they raise
-                    # then (a cancelled wait, a closed page) is no error of theirs, and raised here it
-                    # would reach asyncio's loop, which prints it as a traceback.
-                    if self.interrupted:
-                        return
-                    raise
+                work(worker, queue.popleft())
 
         try:
             together(self.browser, [functools.partial(loop, w) for w in self.workers])

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+import functools
+from typing import Any, TypeVar, cast
 
 import greenlet
 from playwright._impl._greenlets import run_in_greenlet, wait_for_future
@@ -29,19 +31,40 @@ def run_concurrently(owner: Any, calls: Sequence[Callable[[], T]]) -> list[T | E
     """Each call's result, or the Exception it raised, in order; the calls run at once.
 
     ``owner`` is any sync-API object of the driver the calls use (a Playwright Browser). A call
-    that blocks on the browser lets the others run; pure Python work is not parallel.
+    that blocks on the browser lets the others run; pure Python work is not parallel. Ctrl-C in
+    any call, or while all wait, reaches the caller at once; the calls it leaves parked may
+    resume later (when the browser closes under them), and what they raise then is dropped.
     """
     if len(calls) < 2:
         return [_outcome(call) for call in calls]
     loop, dispatcher = owner._loop, owner._dispatcher_fiber
+    abandoned = False
 
-    async def start_all() -> list[asyncio.Future[T]]:
-        futures = [run_in_greenlet(greenlet.greenlet, call) for call in calls]
+    def guarded(call: Callable[[], T]) -> T | _Raised | None:
+        # run_in_greenlet keeps only an Exception in the future; anything else would go on into
+        # asyncio's callback, which prints it as a traceback.
+        try:
+            return call()
+        except (KeyboardInterrupt, SystemExit):
+            raise  # asyncio hands these on to the caller, at once
+        except BaseException as err:
+            if abandoned:
+                return None  # no one will read it (an error left unread is logged at exit)
+            if isinstance(err, Exception):
+                raise
+            return _Raised(err)  # e.g. a cancelled wait: raised to the caller, as in a plain call
+
+    async def start_all() -> list[asyncio.Future[T | _Raised | None]]:
+        futures = [run_in_greenlet(greenlet.greenlet, functools.partial(guarded, call)) for call in calls]
         await asyncio.wait(futures)
         return futures
 
     task = loop.create_task(start_all())
-    wait_for_future(loop, dispatcher, task)
+    try:
+        wait_for_future(loop, dispatcher, task)
+    except BaseException:
+        abandoned = True
+        raise
     return [_settled(future) for future in task.result()]
 
 
@@ -61,13 +84,21 @@ def within(page: Page, call: Callable[[Any], Awaitable[T]], timeout_s: float) ->
     return result
 
 
-def _settled(future: asyncio.Future[T]) -> T | Exception:
+@dataclass(frozen=True)
+class _Raised:
+    """A call's non-Exception error (a cancelled wait), carried out of its greenlet."""
+
+    error: BaseException
+
+
+def _settled(future: asyncio.Future[T | _Raised | None]) -> T | Exception:
     error = future.exception()
-    if error is None:
-        return future.result()
-    if not isinstance(error, Exception):
-        raise error  # KeyboardInterrupt and the like stop everything, as in a plain call
-    return error
+    if isinstance(error, Exception):
+        return error
+    result = future.result()  # guarded lets nothing else into its future
+    if isinstance(result, _Raised):
+        raise result.error
+    return cast(T, result)
 
 
 def _outcome(call: Callable[[], T]) -> T | Exception:
