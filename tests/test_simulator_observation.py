@@ -122,3 +122,13 @@ def test_simplify_html_without_a_browser_starts_its_own():
 def test_script_is_cached_package_data():
     assert script() is script()
     assert script().lstrip().startswith("//")
+
+
+def test_ops_call_the_walk_each_document_defines_and_bring_it_where_missing(offline_tab):
+    seen = load(offline_tab, "visibility.html")
+    page = offline_tab.page
+    assert page.evaluate("typeof window.__webmimicOp") == "function"  # the context's init script
+    for gone in ("delete window.__webmimicOp", "window.__webmimicOp = 1"):  # not reached; overwritten
+        page.evaluate(gone)
+        assert offline_tab.observe() == seen
+        assert page.evaluate("typeof window.__webmimicOp") == "function"

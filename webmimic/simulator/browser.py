@@ -38,7 +38,7 @@ from webmimic.simulator.capture import Capture, CaptureEvent
 from webmimic.simulator.chromium import LAUNCH_ARGS, NO_DISPLAY, find_chromium, has_display
 from webmimic.simulator.driver import PlaywrightLease, shared_playwright
 from webmimic.simulator.execute import css_for, perform, resolve
-from webmimic.simulator.observation import Observation, observe_page, settle
+from webmimic.simulator.observation import Observation, install_script, observe_page, settle
 
 __all__ = ["BrowserConfig", "Browser", "Tab", "shared_playwright"]
 
@@ -222,6 +222,7 @@ class Browser:
             context = self._browser.new_context(viewport={"width": width, "height": height})
             context.set_default_timeout(self.config.timeout_ms)
             context.set_default_navigation_timeout(self.config.timeout_ms)
+            install_script(context)
             page = context.new_page()
         except PWError as err:
             raise BrowserClosedError(f"Chromium could not open a tab: {err.message.splitlines()[0]}") from err

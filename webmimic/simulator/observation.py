@@ -19,8 +19,8 @@ from urllib.parse import urlparse
 
 from lxml import etree
 from lxml import html as lxml_html
+from playwright.sync_api import BrowserContext, Page
 from playwright.sync_api import Error as PWError
-from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PWTimeout
 
 from webmimic.core.errors import ActionTimeoutError, WebmimicError
@@ -29,7 +29,16 @@ from webmimic.simulator import greenlets
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Browser
 
-__all__ = ["Observation", "script", "observe_page", "settle", "finish_html", "simplify_html", "simplify_source"]
+__all__ = [
+    "Observation",
+    "script",
+    "install_script",
+    "observe_page",
+    "settle",
+    "finish_html",
+    "simplify_html",
+    "simplify_source",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,28 @@ class Observation:
 def script() -> str:
     """The in-page walk (package data), read once."""
     return importlib.resources.files("webmimic.simulator").joinpath("simplify.js").read_text(encoding="utf-8")
+
+
+# The walk's 25 KB of source, sent with every op, cost about 1 ms a call (serialised, piped
+# through the driver, compiled). A tab's context defines it on every new document instead
+# (``install_script``) and ops call it by name; a document without it gets the whole source.
+_OP = "window.__webmimicOp"
+_CALL = f'(req) => typeof {_OP} === "function" ? {_OP}(req) : null'
+
+
+@lru_cache(maxsize=1)
+def _defining() -> str:
+    return f"{_OP} = ({script().strip()});"
+
+
+@lru_cache(maxsize=1)
+def _defining_and_calling() -> str:
+    return f"(req) => ({_OP} = ({script().strip()}))(req)"
+
+
+def install_script(context: BrowserContext) -> None:
+    """Define the walk on every document of ``context``, so that ops need not send it."""
+    context.add_init_script(_defining())
 
 
 _PARSER = lxml_html.HTMLParser(remove_comments=True, remove_blank_text=False)
@@ -86,7 +117,7 @@ def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) ->
         if left < 1:
             raise ActionTimeoutError(f"Timed out before the page could be read while {what}.")
         try:
-            return greenlets.within(page, lambda impl: impl.evaluate(script(), request), left / 1000)
+            return _run_op(page, request, left / 1000)
         except TimeoutError as err:
             raise ActionTimeoutError(
                 f"The page did not answer within {left:.0f} ms while {what}: a script on it may be stuck."
@@ -96,6 +127,16 @@ def evaluate(page: Page, request: dict[str, Any], deadline: float, what: str) ->
             if left <= 1 or page.is_closed():
                 raise WebmimicError(f"Could not read the page while {what}: {err.message.splitlines()[0]}") from err
             _wait_for_load(page, deadline, what)
+
+
+def _run_op(page: Page, request: dict[str, Any], timeout_s: float) -> Any:
+    """The op's answer (never null); the whole source goes only to a document that lacks the walk."""
+    started = time.monotonic()
+    answer = greenlets.within(page, lambda impl: impl.evaluate(_CALL, request), timeout_s)
+    if answer is not None:
+        return answer
+    left = max(timeout_s - (time.monotonic() - started), 0.001)
+    return greenlets.within(page, lambda impl: impl.evaluate(_defining_and_calling(), request), left)
 
 
 def _observation(data: dict[str, Any]) -> Observation:
