@@ -160,3 +160,37 @@ def test_ctrl_c_with_two_workers_reports_no_failed_session_and_resume_redoes_the
     assert main([*argv, "--resume"]) == 0  # without WAIT, the agent does not wait
     metrics = json.loads((tmp_path / "run" / METRICS_FILE).read_text())
     assert metrics["failed_sessions"] == [] and metrics["sessions"] == 3
+
+
+# Steps two envs of one browser with the human's actions until Ctrl-C, then closes them, as a
+# user's rollout loop would; the calls Ctrl-C leaves parked resume while the browser closes.
+VECTOR_LOOP = textwrap.dedent(
+    """
+    import sys
+    import gymnasium as gym
+    import webmimic.envs
+
+    envs = gym.make_vec("webmimic/Replay-v0", num_envs=2)
+    try:
+        envs.reset(seed=0)
+        while True:
+            actions = [env.unwrapped.expected_action() for env in envs.envs]
+            envs.step(['{"type": "terminate"}' if a is None else a.to_json() for a in actions])
+            print("STEPPED", flush=True)
+    except KeyboardInterrupt:
+        envs.close()
+        print("closed", flush=True)
+        sys.exit(130)
+    """
+)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_vector_steps_closes_without_a_traceback():
+    with started([sys.executable, "-c", VECTOR_LOOP]) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "STEPPED\n", proc.stderr.read() if proc.stderr else ""
+        code, out, err = ctrl_c(proc)  # mostly lands while both envs wait on the browser
+    assert code == 130, err
+    assert out.endswith("closed\n")
+    assert "Traceback" not in err and "Exception in callback" not in err and "never retrieved" not in err, err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 
 import pytest
 
@@ -104,3 +105,14 @@ def test_a_cancelled_wait_is_raised_to_the_caller(wm_browser, two_tabs):
 
     with pytest.raises(asyncio.CancelledError):
         wm_browser.run_concurrently([lambda: greenlets.within(first.page, lambda _impl: cancelled, 20), cancel_it])
+
+
+def test_ctrl_c_in_an_event_handler_reaches_the_caller_and_the_driver_lives_on(wm_tab):
+    # Event handlers run inside the task that reads the driver's messages: Ctrl-C raised there
+    # would end that task, and with it the connection (the next call would hang).
+    assert signal.getsignal(signal.SIGINT) is greenlets._on_sigint  # installed when the driver started
+    page = wm_tab.page
+    page.once("console", lambda _message: signal.raise_signal(signal.SIGINT))
+    with pytest.raises(KeyboardInterrupt):
+        page.evaluate("() => new Promise(done => { console.log('now'); setTimeout(done, 300); })")
+    assert greenlets.within(page, lambda impl: impl.evaluate("() => 1 + 1", None), 10) == 2

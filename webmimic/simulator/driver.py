@@ -14,6 +14,8 @@ from types import TracebackType
 
 from playwright.sync_api import Playwright, sync_playwright
 
+from webmimic.simulator import greenlets
+
 __all__ = ["PlaywrightLease", "shared_playwright", "driver_users"]
 
 
@@ -58,6 +60,7 @@ class PlaywrightLease:
         if self._held and driver is not None:
             return driver.playwright
         if driver is None:
+            greenlets.ctrl_c_between_tasks()
             driver = _Driver(sync_playwright().start())
             _local.driver = driver
         driver.users += 1

@@ -16,13 +16,16 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 import functools
-from typing import Any, TypeVar, cast
+import signal
+import threading
+from types import FrameType
+from typing import Any, TypeVar
 
 import greenlet
 from playwright._impl._greenlets import run_in_greenlet, wait_for_future
 from playwright.sync_api import Page
 
-__all__ = ["run_concurrently", "within", "Wakeup", "OneAtATime"]
+__all__ = ["run_concurrently", "within", "Wakeup", "OneAtATime", "ctrl_c_between_tasks"]
 
 T = TypeVar("T")
 
@@ -54,18 +57,23 @@ def run_concurrently(owner: Any, calls: Sequence[Callable[[], T]]) -> list[T | E
                 raise
             return _Raised(err)  # e.g. a cancelled wait: raised to the caller, as in a plain call
 
-    async def start_all() -> list[asyncio.Future[T | _Raised | None]]:
-        futures = [run_in_greenlet(greenlet.greenlet, functools.partial(guarded, call)) for call in calls]
+    futures: list[asyncio.Future[T | _Raised | None]] = []
+
+    async def start_all() -> None:
+        for call in calls:
+            futures.append(run_in_greenlet(greenlet.greenlet, functools.partial(guarded, call)))
         await asyncio.wait(futures)
-        return futures
 
     task = loop.create_task(start_all())
     try:
         wait_for_future(loop, dispatcher, task)
     except BaseException:
         abandoned = True
+        for future in futures:  # read the errors raised before (Ctrl-C also reaches Chromium)
+            if future.done() and not future.cancelled():
+                future.exception()  # or asyncio logs each, unread, at exit
         raise
-    return [_settled(future) for future in task.result()]
+    return [_settled(future) for future in futures]
 
 
 def within(page: Page, call: Callable[[Any], Awaitable[T]], timeout_s: float) -> T:
@@ -91,14 +99,14 @@ class _Raised:
     error: BaseException
 
 
-def _settled(future: asyncio.Future[T | _Raised | None]) -> T | Exception:
+def _settled(future: asyncio.Future[Any]) -> Any:
     error = future.exception()
     if isinstance(error, Exception):
         return error
     result = future.result()  # guarded lets nothing else into its future
     if isinstance(result, _Raised):
         raise result.error
-    return cast(T, result)
+    return result
 
 
 def _outcome(call: Callable[[], T]) -> T | Exception:
@@ -153,3 +161,30 @@ class OneAtATime:
             return False
         wait_for_future(owner._loop, owner._dispatcher_fiber, running)
         return True
+
+
+def ctrl_c_between_tasks() -> None:
+    """Make Ctrl-C that lands in the driver's event loop reach the caller between its tasks.
+
+    Python raises KeyboardInterrupt in whatever code runs when the signal comes. Raised inside
+    the task that reads the driver's messages, it ends that task, and the connection with it: the
+    next sync call (closing the envs) fails ("Playwright connection closed", or the same
+    KeyboardInterrupt again, with a traceback). Raised in the user's code, or
+    from one of the loop's callbacks, it reaches the sync caller and the loop lives on. So SIGINT
+    raises at once in the thread's own greenlet, as Python's handler does, and elsewhere from a
+    callback. Installed only over Python's default handler, in the main thread.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_sigint)
+
+
+def _on_sigint(_signum: int, _frame: FrameType | None) -> None:
+    loop = asyncio._get_running_loop()
+    if loop is None or greenlet.getcurrent().parent is None:
+        raise KeyboardInterrupt
+    loop.call_soon_threadsafe(_interrupt)  # threadsafe: it also wakes a loop waiting in select
+
+
+def _interrupt() -> None:
+    raise KeyboardInterrupt
