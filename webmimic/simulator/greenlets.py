@@ -167,12 +167,12 @@ def ctrl_c_between_tasks() -> None:
     """Make Ctrl-C that lands in the driver's event loop reach the caller between its tasks.
 
     Python raises KeyboardInterrupt in whatever code runs when the signal comes. Raised inside
-    the task that reads the driver's messages, it ends that task, and the connection with it: the
-    next sync call (closing the envs) fails ("Playwright connection closed", or the same
-    KeyboardInterrupt again, with a traceback). Raised in the user's code, or
-    from one of the loop's callbacks, it reaches the sync caller and the loop lives on. So SIGINT
-    raises at once in the thread's own greenlet, as Python's handler does, and elsewhere from a
-    callback. Installed only over Python's default handler, in the main thread.
+    the task that reads the driver's messages, it ends that task, and the connection with it:
+    the next sync call (closing the envs) fails ("Playwright connection closed", or the same
+    KeyboardInterrupt again, with a traceback). Raised in the user's code, or from one of the
+    loop's callbacks, it reaches the sync caller and the loop lives on. So SIGINT raises at once
+    in the thread's own greenlet, as Python's handler does, and elsewhere from a callback.
+    Installed only over Python's default handler, in the main thread.
     """
     main = threading.current_thread() is threading.main_thread()
     if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
