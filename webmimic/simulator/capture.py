@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import Response
 
-from webmimic.simulator.observation import Observation, finish_html
-from webmimic.simulator.observation import script as simplify_script
+from webmimic.simulator.observation import WALK, Observation, finish_html
 
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Tab
@@ -55,9 +54,11 @@ class CaptureEvent:
 
 @lru_cache(maxsize=1)
 def recorder_script() -> str:
-    """The init script: record.js applied to simplify.js (both package data)."""
+    """The init script: record.js applied to the walk, which the tab's context defines on each
+    document before this script runs (``install_script``), and before the page's scripts could
+    replace it."""
     record = importlib.resources.files("webmimic.simulator").joinpath("record.js").read_text(encoding="utf-8")
-    return f"({record.strip()})(\n{simplify_script().strip()}\n);"
+    return f"({record.strip()})({WALK});"
 
 
 def _observation(raw: Mapping[str, Any]) -> Observation:

@@ -33,6 +33,7 @@ __all__ = [
     "Observation",
     "script",
     "install_script",
+    "WALK",
     "observe_page",
     "settle",
     "finish_html",
@@ -63,24 +64,20 @@ def script() -> str:
 
 # The walk's 25 KB of source, sent with every op, cost about 1 ms a call (serialised, piped
 # through the driver, compiled). A tab's context defines it on every new document instead
-# (``install_script``) and ops call it by name; a document without it gets the whole source.
-_OP = "window.__webmimicOp"
-_CALL = f'(req) => typeof {_OP} === "function" ? {_OP}(req) : null'
+# (``install_script``) and ops call it by name (``WALK``); a document without it gets the whole source.
+WALK = "window.__webmimicOp"
+_CALL = f'(req) => typeof {WALK} === "function" ? {WALK}(req) : null'
 
 
 @lru_cache(maxsize=1)
-def _defining() -> str:
-    return f"{_OP} = ({script().strip()});"
-
-
-@lru_cache(maxsize=1)
-def _defining_and_calling() -> str:
-    return f"(req) => ({_OP} = ({script().strip()}))(req)"
+def _definition() -> str:
+    """`WALK = <simplify.js>`: an expression that defines the walk and evaluates to it."""
+    return f"{WALK} = ({script().strip()})"
 
 
 def install_script(context: BrowserContext) -> None:
-    """Define the walk on every document of ``context``, so that ops need not send it."""
-    context.add_init_script(_defining())
+    """Define the walk (``WALK``) on every document of ``context``, so that ops need not send it."""
+    context.add_init_script(_definition() + ";")
 
 
 _PARSER = lxml_html.HTMLParser(remove_comments=True, remove_blank_text=False)
@@ -136,7 +133,7 @@ def _run_op(page: Page, request: dict[str, Any], timeout_s: float) -> Any:
     if answer is not None:
         return answer
     left = max(timeout_s - (time.monotonic() - started), 0.001)
-    return greenlets.within(page, lambda impl: impl.evaluate(_defining_and_calling(), request), left)
+    return greenlets.within(page, lambda impl: impl.evaluate(f"(req) => ({_definition()})(req)", request), left)
 
 
 def _observation(data: dict[str, Any]) -> Observation:
