@@ -18,7 +18,10 @@ __all__ = ["find_chromium", "has_display", "LAUNCH_ARGS"]
 _HEADLESS_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
 _HEADED_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 
-# Without these, Chromium keeps opening connections that a closed network refuses.
+# Most of these stop Chromium opening connections that a closed network refuses. Without a GPU,
+# the display compositor runs in a process of its own; ``--in-process-gpu`` runs it as a thread of
+# the browser process instead: 7% less CPU per step and one process (about 47 MB RSS) fewer
+# (README, "Where a step's time goes").
 LAUNCH_ARGS = (
     "--disable-background-networking",
     "--disable-component-update",
@@ -26,6 +29,7 @@ LAUNCH_ARGS = (
     "--disable-quic",
     "--no-first-run",
     "--disable-gpu",
+    "--in-process-gpu",
 )
 
 
