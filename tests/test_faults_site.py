@@ -39,7 +39,8 @@ TIMEOUT_MS = 2500  # the browser's timeout here: short, so a hang costs little, 
 
 
 class FaultyShop:
-    """The real shop app; requests to a path in ``rules`` fail: "500", "hang" or "drop"."""
+    """The real shop app; requests to a path in ``rules`` fail: "500", "hang", "drop" or "stall"
+    (the page's first half, then nothing)."""
 
     def __init__(self) -> None:
         from webmimic.sites.shop.app import create_app
@@ -63,7 +64,13 @@ class FaultyShop:
             environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
             raise ConnectionAbortedError(f"dropped {path} on purpose")
         response: Iterable[bytes] = self.app(environ, start_response)
+        if mode == "stall":
+            return self._stalled(b"".join(response))
         return response
+
+    def _stalled(self, page: bytes) -> Iterator[bytes]:
+        yield page[: len(page) // 2]
+        self.release.wait(HANG_LIMIT_S)
 
 
 @pytest.fixture
@@ -103,12 +110,17 @@ def human(env: gym.Env[Any, Any]) -> str:
 # -- the browser's verdict ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("mode", "kind", "words"),
-    [("500", "status", "HTTP 500"), ("drop", "network", "ERR_EMPTY_RESPONSE"), ("hang", "timeout", f"{TIMEOUT_MS} ms")],
+    [
+        ("500", "status", "HTTP 500"),
+        ("drop", "network", "ERR_EMPTY_RESPONSE"),
+        ("hang", "timeout", f"{TIMEOUT_MS} ms"),
+        ("stall", "timeout", f"{TIMEOUT_MS} ms"),  # the page commits, its load event never comes
+    ],
 )
 def test_a_failed_page_load_is_a_site_failure_naming_the_url_and_what_failed(shop, quick_browser, mode, kind, words):
     shop.rules["/category/sunglasses"] = mode
     with SiteServer(shop) as server, quick_browser.new_tab() as tab:
-        tab.goto(server.url + "/product/no_such_product")  # a 404 page is a page, not a failure
+        assert tab.goto(server.url + "/product/no_such_product").status == 404  # a page, not a failure
         with pytest.raises(SiteFailureError) as caught:
             tab.goto(server.url + "/category/sunglasses")
     err = caught.value

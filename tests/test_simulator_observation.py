@@ -34,6 +34,11 @@ def test_observation_fields(visibility):
     assert visibility.title == "Visibility"
     assert visibility.html.startswith("<body>")
     assert isinstance(visibility.names, tuple)
+    assert visibility.status == 200  # the recorded page is served as a 200 answer
+
+
+def test_a_page_no_response_brought_has_no_status(offline_tab):
+    assert offline_tab.set_content("<p>shown</p>").status is None
 
 
 @pytest.mark.parametrize(

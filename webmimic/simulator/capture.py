@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import Response
 
-from webmimic.simulator.observation import WALK, Observation, finish_html
+from webmimic.simulator.observation import WALK, Observation, from_walk
 
 if TYPE_CHECKING:
     from webmimic.simulator.browser import Tab
@@ -61,10 +61,6 @@ def recorder_script() -> str:
     return f"({record.strip()})({WALK});"
 
 
-def _observation(raw: Mapping[str, Any]) -> Observation:
-    return Observation(url=raw["url"], title=raw["title"], html=finish_html(raw["html"]), names=tuple(raw["names"]))
-
-
 class Capture:
     """Reports of one tab's page to ``on_event``; pages the person opens aside are ignored."""
 
@@ -77,7 +73,7 @@ class Capture:
     def _on_message(self, source: Mapping[str, Any], msg: Any) -> None:
         if not isinstance(msg, Mapping) or source.get("page") is not self._tab.page:
             return
-        obs = _observation(msg["obs"])
+        obs = from_walk(msg["obs"])
         if msg.get("kind") == "action":
             fills = tuple((str(f["name"]), str(f["text"])) for f in msg.get("fills") or ())
             self._on_event(CaptureEvent(obs, msg.get("action"), msg.get("t"), fills=fills))

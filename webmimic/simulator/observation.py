@@ -8,7 +8,7 @@ fixed sleeps: the load event, then one animation frame with no DOM mutation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 import importlib.resources
@@ -35,6 +35,7 @@ __all__ = [
     "install_script",
     "WALK",
     "observe_page",
+    "from_walk",
     "settle",
     "finish_html",
     "simplify_html",
@@ -44,13 +45,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Observation:
-    """What an agent sees at one step. ``names`` are all element names, in document order."""
+    """What an agent sees at one step. ``names`` are all element names, in document order;
+    ``status`` is the HTTP status of the response that brought the document (None where none
+    did: a shown HTML string, a browser error page)."""
 
     url: str
     title: str
     html: str
     names: tuple[str, ...]
     raw_bytes: int | None = None
+    status: int | None = None
 
     def __contains__(self, name: object) -> bool:
         return name in self.names
@@ -136,18 +140,20 @@ def _run_op(page: Page, request: dict[str, Any], timeout_s: float) -> Any:
     return greenlets.within(page, lambda impl: impl.evaluate(f"(req) => ({_definition()})(req)", request), left)
 
 
-def _observation(data: dict[str, Any]) -> Observation:
+def from_walk(data: Mapping[str, Any]) -> Observation:
+    """The Observation of what the walk's ``observe`` returned."""
     return Observation(
         url=data["url"],
         title=data["title"],
         html=finish_html(data["html"]),
         names=tuple(data["names"]),
         raw_bytes=data.get("rawBytes"),
+        status=data.get("status") or None,
     )
 
 
 def observe_page(page: Page, deadline: float, *, measure_raw: bool = False) -> Observation:
-    return _observation(evaluate(page, {"op": "observe", "raw": measure_raw}, deadline, "observing it"))
+    return from_walk(evaluate(page, {"op": "observe", "raw": measure_raw}, deadline, "observing it"))
 
 
 # The page is given this much less than the deadline to settle, so that it answers (quiet or
@@ -155,13 +161,15 @@ def observe_page(page: Page, deadline: float, *, measure_raw: bool = False) -> O
 _ANSWER_MARGIN_MS = 50
 
 
-def settle(page: Page, deadline: float, what: str, *, departure: Callable[[float], None] | None = None) -> Observation:
+def settle(
+    page: Page, deadline: float, what: str, *, departure: Callable[[str, float], None] | None = None
+) -> Observation:
     """Wait until ``what`` reached the load event and a frame passed without DOM mutations;
     return the observation of the settled page.
 
     With ``departure``, a document that started loading another one (a clicked link, a
-    submitted form) is not observed: ``departure(deadline)`` waits until the new one commits
-    (or the load ends without one), then the new page settles.
+    submitted form) is not observed: ``departure(url, deadline)`` waits until the document of
+    ``url`` commits (or the load ends without one), then the new page settles.
     Raises ActionTimeoutError naming the condition that did not come true before ``deadline``.
     """
     while True:
@@ -174,13 +182,13 @@ def settle(page: Page, deadline: float, what: str, *, departure: Callable[[float
         data = evaluate(page, request, deadline, f"waiting for {what} to settle")
         if departure is None or not data.get("leaving"):
             break
-        departure(deadline)
+        departure(data["leaving"], deadline)
     if not data["quiet"]:
         raise ActionTimeoutError(
             f"Timed out waiting for the DOM to stop changing after {what}: it was still mutating "
             "every animation frame when the time ran out."
         )
-    return _observation(data)
+    return from_walk(data)
 
 
 def simplify_html(html: str, *, browser: Browser | None = None, url: str | None = None) -> str:

@@ -1,13 +1,13 @@
 // webmimic's in-page walk: turns the live, rendered DOM into the paper's simplified HTML and
 // names every interactive element. Evaluated by Playwright as one function taking a request:
-//   {op: "observe", raw: bool}  -> {url, title, html, names, rawBytes}
+//   {op: "observe", raw: bool}  -> {url, title, html, names, status, rawBytes}
 //   {op: "resolve", name}       -> facts about the element carrying that name (for acting)
 //   {op: "focus", name}         -> whether that element took the focus, its text selected
 //   {op: "settle", budget: ms, leave: bool}
 //                               -> (promise) once an animation frame passes with no DOM change:
 //                                  {quiet: true, ...observe}; {quiet: false} if budget ran out first;
-//                                  with leave, {leaving: true} as soon as this document started
-//                                  loading another one (the caller waits for it, then asks again)
+//                                  with leave, {leaving: url} as soon as this document started
+//                                  loading url (the caller waits for it, then asks again)
 // Names are marked on the live elements as data-wm-name so Playwright can find them by CSS.
 (req) => {
   const W = window.__webmimic || (window.__webmimic = {
@@ -27,10 +27,10 @@
     navigation.addEventListener("navigatesuccess", stays);
     navigation.addEventListener("navigateerror", stays);
   }
-  function leaving() {  // reported once: a load that ends without a new document leaves this one
+  function leaving() {  // the URL, reported once: a load that ends without a new document leaves this one
     const e = W.leaving;
     W.leaving = null;
-    return !!e && !e.defaultPrevented && !navigation.transition;
+    return e && !e.defaultPrevented && !navigation.transition ? e.destination.url : null;
   }
   const PAPER = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
 
@@ -431,7 +431,10 @@
     const root = run();
     const parts = [];
     serialise(root, parts);
-    const result = {url: location.href, title: document.title, html: parts.join(""), names};
+    // The HTTP status of the response that brought this document (0 where there was none).
+    const entry = performance.getEntriesByType("navigation")[0];
+    const status = entry ? entry.responseStatus : 0;
+    const result = {url: location.href, title: document.title, html: parts.join(""), names, status};
     if (req.raw) {
       // The page's own markup: leave out the data-wm-name marks this walk added.
       let marks = 0;
@@ -450,14 +453,16 @@
     // first frame starts after the tasks already queued (an action's setTimeout(0) work).
     const until = performance.now() + req.budget;
     return new Promise((resolve) => {
-      if (req.leave && leaving()) { resolve({leaving: true}); return; }
+      const to = req.leave && leaving();
+      if (to) { resolve({leaving: to}); return; }
       const next = () => {
         const before = W.muts;
         let done = false;
         const check = () => {
           if (done) return;
           done = true;
-          if (req.leave && leaving()) resolve({leaving: true});
+          const to = req.leave && leaving();
+          if (to) resolve({leaving: to});
           else if (W.muts === before) resolve(Object.assign({quiet: true}, observe()));
           else if (performance.now() >= until) resolve({quiet: false});
           else next();
