@@ -20,8 +20,8 @@ _HEADED_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 
 # Most of these stop Chromium opening connections that a closed network refuses. Without a GPU,
 # the display compositor runs in a process of its own; ``--in-process-gpu`` runs it as a thread of
-# the browser process instead: 7% less CPU per step and one process (about 47 MB RSS) fewer
-# (README, "Where a step's time goes").
+# the browser process instead: one process and about 47 MB of RSS fewer, the CPU per step the same
+# within the noise (README, "Where a step's time goes").
 LAUNCH_ARGS = (
     "--disable-background-networking",
     "--disable-component-update",
