@@ -150,7 +150,7 @@ def test_browsergym_plays_the_same_steps_on_the_same_pages(session_file):
     assert browsergym.error is None, browsergym.error
     statuses = sorted(step["status"] for step in browsergym.steps.values())
     assert statuses == ["ok"] * 7 + ["terminate"]  # every click and search landed where webmimic's did
-    figures = replay_figures(replay, browsergym)
+    figures = replay_figures([replay, replay], [browsergym, browsergym])  # two rounds: the same steps pooled
     assert figures["replay"]["same_steps"] == 7
     assert isinstance(figures["speedup_vs_browsergym"], float)
     assert {kind for kind, _ in browsergym.axtrees} == {"home", "results", "product"}

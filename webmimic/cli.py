@@ -553,6 +553,12 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sessions", type=Path, default=None, help="session file (default: the bundled test split)")
     p.add_argument("--limit", type=positive_int, default=20, help="sessions to replay")
     p.add_argument(
+        "--rounds",
+        type=positive_int,
+        default=2,
+        help="replays of webmimic and of BrowserGym, alternating which goes first (their steps pooled)",
+    )
+    p.add_argument(
         "--envs", type=positive_int, nargs="+", default=[1, 2, 4, 8], help="env counts to scale over (default: 1 2 4 8)"
     )
     p.add_argument("--scale-steps", type=positive_int, default=160, help="env steps per env count")

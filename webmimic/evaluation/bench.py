@@ -5,7 +5,10 @@ Five measurements, each from what runs here, never from stored numbers:
 - replay throughput: the oracle replays the first ``--limit`` sessions in one env (``gym.make``);
 - the same action sequences through BrowserGym (browsergym-core 0.14.3 in a virtualenv of its
   own under ``build/``: it pins playwright 1.44), every delay it has at zero, on the same shop
-  server; the speed-up is taken over the steps both ran (``browsergym_steps.py``);
+  server; the speed-up is taken over the steps both ran (``browsergym_steps.py``). Both replays
+  run ``--rounds`` times, alternating which goes first, so that a change in the machine's load
+  (other tenants) weighs on both sides; the figures pool the rounds' steps, and each round's
+  ratio is reported too;
 - observation size per page type in tokens of one tokenizer: the raw HTML, BrowserGym's AXTree
   text and webmimic's simplified page;
 - scaling: sessions per minute with 1, 2, 4 and 8 envs of ``gym.make_vec`` (N contexts of one
@@ -76,6 +79,7 @@ class BenchConfig:
 
     sessions: Path | None = None  # None: the bundled test split
     limit: int = 20  # sessions replayed for throughput, BrowserGym and observation sizes
+    rounds: int = 2  # replays of each side, alternating which goes first
     envs: tuple[int, ...] = (1, 2, 4, 8)
     scale_steps: int = 160  # env steps per env count (N envs take scale_steps / N vector steps)
     model_sessions: int = 2  # sessions the bundled model answers (0: skip)
@@ -95,6 +99,7 @@ class StepTiming:
     kind: str
     page_type: str
     ms: float
+    round: int = 0
 
 
 @dataclass(frozen=True)
@@ -211,7 +216,9 @@ def _kb(rollup: str, field: str) -> int:
 
 
 # -- 1. replay throughput (one env) -----------------------------------------------------------
-def replay_throughput(sessions: Sequence[Session], servers: SiteServers, config: BenchConfig) -> ReplayRun:
+def replay_throughput(
+    sessions: Sequence[Session], servers: SiteServers, config: BenchConfig, round_: int = 0
+) -> ReplayRun:
     """The oracle replays each session in one env; only ``env.step`` is timed. Between steps
     (not timed) each target is located for BrowserGym and a few pages per type are kept."""
     base = servers.site("shop")[1].url
@@ -235,7 +242,9 @@ def replay_throughput(sessions: Sequence[Session], servers: SiteServers, config:
                 started = time.perf_counter()
                 obs, _, _, _, _ = env.step(action_json(cast(ReplayEnv, env.unwrapped).expected_action()))
                 steps.append(
-                    StepTiming(session.id, index, step.action.type, kind, (time.perf_counter() - started) * 1000)
+                    StepTiming(
+                        session.id, index, step.action.type, kind, (time.perf_counter() - started) * 1000, round_
+                    )
                 )
                 work[-1]["expected_url"] = base + obs["url"]
             episodes.append({"id": session.id, "start_url": base + session.start_url, "steps": work})
@@ -476,9 +485,11 @@ def _rounded(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def replay_figures(replay: ReplayRun, browsergym: BrowserGymRun | None) -> dict[str, Any]:
-    """Throughput of the one-env replay, and the ratio over the steps BrowserGym ran as webmimic did."""
-    all_ms = [t.ms for t in replay.steps]
+def replay_figures(replays: Sequence[ReplayRun], browsergyms: Sequence[BrowserGymRun] | None) -> dict[str, Any]:
+    """Throughput of the one-env replays, their rounds' steps pooled, and the ratio over the steps
+    BrowserGym ran as webmimic did in every round: pooled, and round by round."""
+    first = replays[0]
+    all_ms = [t.ms for replay in replays for t in replay.steps]
     figures: dict[str, Any] = {
         "steps_per_s": _rounded(per_second(all_ms), 2),
         "step_ms_p50": _rounded(percentile(all_ms, 50)),
@@ -487,35 +498,47 @@ def replay_figures(replay: ReplayRun, browsergym: BrowserGymRun | None) -> dict[
         "speedup_vs_browsergym": None,
     }
     details: dict[str, Any] = {
-        "sessions": len(replay.episodes),
-        "steps": len(all_ms),
-        "reset_ms_p50": _rounded(percentile(replay.reset_ms, 50)),
-        "browser_steps": sum(t.kind != "terminate" for t in replay.steps),
-        "sent_as": _count(step["kind"] for episode in replay.episodes for step in episode["steps"]),
+        "sessions": len(first.episodes),
+        "steps": len(first.steps),
+        "rounds": len(replays),
+        "reset_ms_p50": _rounded(percentile([ms for replay in replays for ms in replay.reset_ms], 50)),
+        "browser_steps": sum(t.kind != "terminate" for t in first.steps),
+        "sent_as": _count(step["kind"] for episode in first.episodes for step in episode["steps"]),
     }
-    if browsergym is None or browsergym.error is not None:
-        details["browsergym_error"] = "skipped (--no-browsergym)" if browsergym is None else browsergym.error
+    error = next((run.error for run in browsergyms or () if run.error is not None), None)
+    if not browsergyms or error is not None:
+        details["browsergym_error"] = "skipped (--no-browsergym)" if not browsergyms else error
         return {**figures, "replay": details}
-    ok = [key for key, step in browsergym.steps.items() if step["status"] == "ok"]
-    mine = {(t.session_id, t.index): t.ms for t in replay.steps}
-    ours, theirs = [mine[key] for key in ok], [browsergym.steps[key]["ms"] for key in ok]
+    ok = [
+        key for key in browsergyms[0].steps if all(run.steps.get(key, {}).get("status") == "ok" for run in browsergyms)
+    ]
+    mine = [{(t.session_id, t.index): t.ms for t in replay.steps} for replay in replays]
+    ours = [ms[key] for ms in mine for key in ok]
+    theirs = [run.steps[key]["ms"] for run in browsergyms for key in ok]
     webmimic_rate, browsergym_rate = per_second(ours), per_second(theirs)
     figures["browsergym_steps_per_s"] = _rounded(browsergym_rate, 2)
-    if webmimic_rate is not None and browsergym_rate is not None:
-        figures["speedup_vs_browsergym"] = _rounded(webmimic_rate / browsergym_rate, 2)
+    figures["speedup_vs_browsergym"] = _speedup(webmimic_rate, browsergym_rate)
     details.update(
-        browsergym=browsergym.versions,
-        browsergym_status=_count(step["status"] for step in browsergym.steps.values()),
+        browsergym=browsergyms[0].versions,
+        browsergym_status=_count(step["status"] for step in browsergyms[0].steps.values()),
         same_steps=len(ok),
         webmimic_same_steps_per_s=_rounded(webmimic_rate, 2),
         webmimic_same_ms_p50=_rounded(percentile(ours, 50)),
         webmimic_same_ms_p95=_rounded(percentile(ours, 95)),
         browsergym_ms_p50=_rounded(percentile(theirs, 50)),
         browsergym_ms_p95=_rounded(percentile(theirs, 95)),
-        browsergym_reset_ms_p50=_rounded(percentile(browsergym.reset_ms, 50)),
-        browsergym_failures=_failures(replay, browsergym),
+        browsergym_reset_ms_p50=_rounded(percentile([ms for run in browsergyms for ms in run.reset_ms], 50)),
+        speedup_by_round=[
+            _speedup(per_second([ms[key] for key in ok]), per_second([run.steps[key]["ms"] for key in ok]))
+            for ms, run in zip(mine, browsergyms, strict=True)
+        ],
+        browsergym_failures=_failures(first, browsergyms[0]),
     )
     return {**figures, "replay": details}
+
+
+def _speedup(ours: float | None, theirs: float | None) -> float | None:
+    return _rounded(ours / theirs, 2) if ours is not None and theirs is not None else None
 
 
 def _failures(replay: ReplayRun, browsergym: BrowserGymRun) -> list[dict[str, Any]]:
@@ -581,23 +604,30 @@ def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
     chosen = sessions[: config.limit]
     about = machine()
     servers = SiteServers()
+    replays: list[ReplayRun] = []
+    browsergyms: list[BrowserGymRun] = []
     try:
-        log(f"[1/5] webmimic: the oracle replays {len(chosen)} sessions in one env ...")
-        replay = replay_throughput(chosen, servers, config)
-        browsergym = None
-        if config.browsergym:
-            log(f"[2/5] BrowserGym {BROWSERGYM_VERSION}: the same steps on the same server ...")
-            browsergym = run_browsergym(replay, config)
+        for round_ in range(config.rounds):
+            # Each round swaps which side goes first; BrowserGym plays the first round's steps.
+            for side in ("webmimic", "browsergym") if round_ % 2 == 0 else ("browsergym", "webmimic"):
+                of = f"round {round_ + 1} of {config.rounds}"
+                if side == "webmimic":
+                    log(f"[1/5] webmimic, {of}: the oracle replays {len(chosen)} sessions in one env ...")
+                    replays.append(replay_throughput(chosen, servers, config, round_))
+                elif config.browsergym and not any(run.error for run in browsergyms):
+                    log(f"[2/5] BrowserGym {BROWSERGYM_VERSION}, {of}: the same steps on the same server ...")
+                    browsergyms.append(run_browsergym(replays[0], config))
     finally:
         servers.close()
+    browsergym = browsergyms[0] if browsergyms else None
     log(f"[3/5] scaling: {', '.join(map(str, config.envs))} envs of one Chromium ...")
     points = [scale_point(sessions, n, config) for n in config.envs]
     log("[4/5] observation sizes in tokens ...")
     tokenizer, label = load_tokenizer(config.tokenizer)
-    tokens = observation_tokens(replay, browsergym, tokenizer)
+    tokens = observation_tokens(replays[0], browsergym, tokenizer)
     log(f"[5/5] the bundled model on {config.model_sessions} sessions ...")
     model = model_figures(model_latency(chosen, config) if config.model_sessions > 0 else [])
-    flow, scale = replay_figures(replay, browsergym), scale_figures(points)
+    flow, scale = replay_figures(replays, browsergyms), scale_figures(points)
     figures = {
         **{k: flow[k] for k in JSON_KEYS[:5]},
         "obs_tokens": tokens["page"],
@@ -638,7 +668,8 @@ def _replay_table(result: dict[str, Any]) -> list[str]:
     replay = result["details"]["replay"]
     lines = [
         f"Replay, oracle, one env: {replay['steps']} steps of {replay['sessions']} sessions "
-        f"({replay['browser_steps']} click/type steps, the rest terminate)",
+        f"({replay['browser_steps']} click/type steps, the rest terminate), each side {replay['rounds']} "
+        "times, the rounds' steps pooled",
         "| figure | webmimic | BrowserGym | ratio |",
         "|---|---|---|---|",
         _row("steps/s, all steps", result["steps_per_s"], "", "", 2),
@@ -669,6 +700,10 @@ def _replay_table(result: dict[str, Any]) -> list[str]:
         f"outcome: {', '.join(f'{k} {v}' for k, v in status.items())}); "
         + ", ".join(f"{k} {v}" for k, v in replay["browsergym"].items() if k != "episode_errors"),
     ]
+    lines.append(
+        "Ratio of steps/s by round (webmimic and BrowserGym alternate which goes first): "
+        + ", ".join(_fmt(ratio, "x", 2) for ratio in replay["speedup_by_round"])
+    )
     lines.append(
         "Only env.step is timed. BrowserGym's waits are at zero (slow_mo 0, pre_observation_delay 0, demo mode off); "
         "its step observes the DOM snapshot, AXTree and screenshot, webmimic's the simplified page."
@@ -749,6 +784,7 @@ def bench_main(args: argparse.Namespace) -> int:
     config = BenchConfig(
         sessions=args.sessions,
         limit=args.limit,
+        rounds=args.rounds,
         envs=tuple(sorted(set(args.envs))),
         scale_steps=args.scale_steps,
         model_sessions=args.model_sessions,
