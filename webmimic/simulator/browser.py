@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import uuid
 
 from playwright.sync_api import Browser as PWBrowser
-from playwright.sync_api import BrowserContext, Frame, Locator, Page, Request, Route
+from playwright.sync_api import BrowserContext, Frame, Locator, Page, Request, Response, Route
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import TimeoutError as PWTimeout
 
@@ -287,7 +287,7 @@ class Tab:
     def goto(self, url: str) -> Observation:
         """Load ``url``, wait until it settles, and observe it. SiteFailureError when the site
         answers 5xx, drops the connection or does not answer in time."""
-        with self._site_checked(loading=url):
+        with self._site_checked():
             with self._loading(f"{url} to load", f"Could not load {url}") as deadline:
                 self.page.goto(url, wait_until="load", timeout=self.timeout_ms)
             return self._observed(
@@ -295,13 +295,10 @@ class Tab:
             )
 
     @contextmanager
-    def _site_checked(self, *, loading: str | None = None) -> Iterator[None]:
-        """Raise SiteFailureError when a main-frame page load started in the block (``loading``
-        starts one) failed, also when the block itself failed or timed out because of it.
-        Offline tabs load no site."""
+    def _site_checked(self) -> Iterator[None]:
+        """Raise SiteFailureError when a main-frame page load started in the block failed (also when
+        the block itself failed or timed out because of it). Offline tabs load no site."""
         self._navigation.forget()
-        if loading is not None:
-            self._navigation.expect(loading)
         if self.offline:
             yield
             return
@@ -316,12 +313,11 @@ class Tab:
         if failure is not None:
             raise failure
 
-    def wait_for_departure(self, url: str, deadline: float) -> None:
-        """Wait until the document the page started loading (``url``) since the action began
-        commits, or its load ends without one (204, a download, an error); ActionTimeoutError at
-        ``deadline``."""
+    def wait_for_departure(self, deadline: float) -> None:
+        """Wait until the document the page started loading since the action began commits, or
+        its load ends without one (204, a download, an error); ActionTimeoutError at ``deadline``."""
         try:
-            self._navigation.wait_for_departure(url, deadline)
+            self._navigation.wait_for_departure(deadline)
         except TimeoutError as err:
             raise ActionTimeoutError(
                 f"Timed out after {self.timeout_ms:.0f} ms waiting for the page the action started loading."
@@ -404,7 +400,6 @@ class Tab:
 
     def _observed(self, obs: Observation) -> Observation:
         self.last_observation = obs
-        self._navigation.observed(obs.status)
         return obs
 
     def act(self, action: Action) -> Observation:
@@ -521,46 +516,33 @@ class Tab:
 
 
 class _Navigation:
-    """The main-frame page loads since ``forget`` and how they ended, and the departures: documents
-    committed in the main frame, and loads that ended without one (204, a download, an error).
-
-    Only the events that tell it are followed: commits, failed requests, downloads. Following
-    every request and response too (about 8 a step on the shop, most of them images) cost 40 more
-    messages from the driver a step. A load's HTTP status comes from the page it brought
-    (``Observation.status``)."""
+    """The latest main-frame page load of a page and how it ended, followed through the page's
+    request events (a click's navigation is only seen this way), and its departures: documents
+    committed in the main frame, and loads that ended without one."""
 
     def __init__(self, page: Page) -> None:
         self._page = page
-        self._expected: str | None = None  # a load waited for that has neither committed nor failed
-        self._document: str | None = None  # URL of the latest document committed in the main frame
-        self._status: int | None = None  # that document's HTTP status, once observed
-        self._failed: tuple[str, str] | None = None  # (url, net::error) of the latest failed main-frame load
+        self._request: Request | None = None
+        self._status: int | None = None
+        self._error: str | None = None
+        self._finished = False
         self._departures = 0
         self._since = 0  # departures already waited for, or before the action
         self._departed = greenlets.Wakeup()
+        page.on("request", self._on_request)
+        page.on("response", self._on_response)
         page.on("requestfailed", self._on_failed)
+        page.on("requestfinished", self._on_finished)
         page.on("framenavigated", self._on_navigated)
         page.on("download", lambda _download: self._depart())
 
     def forget(self) -> None:
         """Only loads and departures from now on count."""
-        self._expected = self._document = self._status = self._failed = None
+        self._request = None
         self._since = self._departures
 
-    def expect(self, url: str) -> None:
-        """A load of ``url`` is under way: a timeout before it commits is the site's."""
-        self._expected = url
-
-    def observed(self, status: int | None) -> None:
-        """The HTTP status of the page observed (a document committed since ``forget``, or the old one)."""
-        if self._document is not None:
-            self._status = status
-
-    def wait_for_departure(self, url: str, deadline: float) -> None:
-        """Return once a departure happened since the last wait (or ``forget``), the page having
-        started loading ``url``; TimeoutError at ``deadline``."""
-        if self._departures == self._since:
-            self.expect(url)
+    def wait_for_departure(self, deadline: float) -> None:
+        """Return once a departure happened since the last wait (or ``forget``); TimeoutError at ``deadline``."""
         while self._departures == self._since:
             self._departed.wait(self._page, max(deadline - time.monotonic(), 0.001))
         self._since = self._departures
@@ -571,39 +553,46 @@ class _Navigation:
 
     def _on_navigated(self, frame: Frame) -> None:
         if frame.parent_frame is None:
-            self._expected, self._document, self._status = None, frame.url, None
             self._depart()
+
+    def _main(self, request: Request) -> bool:
+        try:
+            return request.is_navigation_request() and request.frame.parent_frame is None
+        except PWError:
+            return False  # a service worker's request has no frame
+
+    def _on_request(self, request: Request) -> None:
+        if self._main(request):  # a redirect's next hop replaces the previous request
+            self._request, self._status, self._error, self._finished = request, None, None, False
+
+    def _on_response(self, response: Response) -> None:
+        if response.request is self._request:
+            self._status = response.status
+            if response.status in (204, 205):  # no content: the page stays
+                self._depart()
 
     def _on_failed(self, request: Request) -> None:
-        try:
-            main = request.is_navigation_request() and request.frame.parent_frame is None
-        except PWError:
-            return  # a service worker's request has no frame
-        if main:  # ERR_ABORTED: cancelled (another load replaced it), a 204, or a download
-            self._expected, self._failed = None, (request.url, request.failure or "net::ERR_FAILED")
+        if request is self._request:
+            self._error = request.failure or "net::ERR_FAILED"
             self._depart()
 
-    def failure(self, timeout_ms: float, *, timed_out: bool) -> SiteFailureError | None:
-        """The error for the loads since ``forget``, if one failed: a network error, a 5xx, or
-        (``timed_out``) a load that did not commit or whose document did not reach its load event."""
-        if self._failed is not None and "ERR_ABORTED" not in self._failed[1]:
-            return site_failure(self._failed[0], "network", timeout_ms, detail=self._failed[1])
-        if self._document is not None and self._status is not None and self._status >= 500:
-            return site_failure(self._document, "status", timeout_ms, status=self._status)
-        if timed_out and self._failed is None:
-            if self._expected is not None:
-                return site_failure(self._expected, "timeout", timeout_ms)
-            if self._document is not None and not self._loaded():
-                return site_failure(self._document, "timeout", timeout_ms)
-        return None
+    def _on_finished(self, request: Request) -> None:
+        if request is self._request:
+            self._finished = True
 
-    def _loaded(self) -> bool:
-        """Whether the page's document reached its load event (asked only after a timeout)."""
-        try:
-            self._page.wait_for_load_state("load", timeout=1)
-        except PWError:
-            return False
-        return True
+    def failure(self, timeout_ms: float, *, timed_out: bool) -> SiteFailureError | None:
+        """The error for the load, if it failed: 5xx, a network error, or (``timed_out``) no answer yet."""
+        if self._request is None:
+            return None
+        url = self._request.url
+        if self._status is not None and self._status >= 500:
+            return site_failure(url, "status", timeout_ms, status=self._status)
+        # ERR_ABORTED: the load was cancelled (another navigation replaced it, or a download): no failure.
+        if self._error is not None and "ERR_ABORTED" not in self._error:
+            return site_failure(url, "network", timeout_ms, detail=self._error)
+        if timed_out and self._error is None and not self._finished:
+            return site_failure(url, "timeout", timeout_ms)
+        return None
 
 
 def site_failure(

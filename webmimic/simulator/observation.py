@@ -161,15 +161,13 @@ def observe_page(page: Page, deadline: float, *, measure_raw: bool = False) -> O
 _ANSWER_MARGIN_MS = 50
 
 
-def settle(
-    page: Page, deadline: float, what: str, *, departure: Callable[[str, float], None] | None = None
-) -> Observation:
+def settle(page: Page, deadline: float, what: str, *, departure: Callable[[float], None] | None = None) -> Observation:
     """Wait until ``what`` reached the load event and a frame passed without DOM mutations;
     return the observation of the settled page.
 
     With ``departure``, a document that started loading another one (a clicked link, a
-    submitted form) is not observed: ``departure(url, deadline)`` waits until the document of
-    ``url`` commits (or the load ends without one), then the new page settles.
+    submitted form) is not observed: ``departure(deadline)`` waits until the new one commits
+    (or the load ends without one), then the new page settles.
     Raises ActionTimeoutError naming the condition that did not come true before ``deadline``.
     """
     while True:
@@ -182,7 +180,7 @@ def settle(
         data = evaluate(page, request, deadline, f"waiting for {what} to settle")
         if departure is None or not data.get("leaving"):
             break
-        departure(data["leaving"], deadline)
+        departure(deadline)
     if not data["quiet"]:
         raise ActionTimeoutError(
             f"Timed out waiting for the DOM to stop changing after {what}: it was still mutating "

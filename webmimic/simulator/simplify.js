@@ -6,8 +6,8 @@
 //   {op: "settle", budget: ms, leave: bool}
 //                               -> (promise) once an animation frame passes with no DOM change:
 //                                  {quiet: true, ...observe}; {quiet: false} if budget ran out first;
-//                                  with leave, {leaving: url} as soon as this document started
-//                                  loading url (the caller waits for it, then asks again)
+//                                  with leave, {leaving: true} as soon as this document started
+//                                  loading another one (the caller waits for it, then asks again)
 // Names are marked on the live elements as data-wm-name so Playwright can find them by CSS.
 (req) => {
   const W = window.__webmimic || (window.__webmimic = {
@@ -27,10 +27,10 @@
     navigation.addEventListener("navigatesuccess", stays);
     navigation.addEventListener("navigateerror", stays);
   }
-  function leaving() {  // the URL, reported once: a load that ends without a new document leaves this one
+  function leaving() {  // reported once: a load that ends without a new document leaves this one
     const e = W.leaving;
     W.leaving = null;
-    return e && !e.defaultPrevented && !navigation.transition ? e.destination.url : null;
+    return !!e && !e.defaultPrevented && !navigation.transition;
   }
   const PAPER = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
 
@@ -453,16 +453,14 @@
     // first frame starts after the tasks already queued (an action's setTimeout(0) work).
     const until = performance.now() + req.budget;
     return new Promise((resolve) => {
-      const to = req.leave && leaving();
-      if (to) { resolve({leaving: to}); return; }
+      if (req.leave && leaving()) { resolve({leaving: true}); return; }
       const next = () => {
         const before = W.muts;
         let done = false;
         const check = () => {
           if (done) return;
           done = true;
-          const to = req.leave && leaving();
-          if (to) resolve({leaving: to});
+          if (req.leave && leaving()) resolve({leaving: true});
           else if (W.muts === before) resolve(Object.assign({quiet: true}, observe()));
           else if (performance.now() >= until) resolve({quiet: false});
           else next();
