@@ -69,6 +69,9 @@ def test_json_has_the_issues_keys_and_null_browsergym_figures(bench_run):
         assert isinstance(result[key], float), key
     replay = result["details"]["replay"]
     assert (replay["sessions"], replay["steps"], replay["browser_steps"]) == (2, 8, 7)
+    assert isinstance(replay["images_steps_per_s"], float)  # the replay again, by an env loading images
+    if tree_memory().resident_mb is not None:  # page frames are readable here (CAP_SYS_ADMIN)
+        assert isinstance(result["resident_mb_per_extra_env"], float)
 
 
 def test_every_measurement_covers_what_was_asked(bench_run):
@@ -92,7 +95,8 @@ def test_the_table_prints_each_figure_with_its_ratios(bench_run):
         "| figure | webmimic | BrowserGym | ratio |",
         "BrowserGym: not measured: skipped (--no-browsergym)",
         "| page type | pages | raw HTML | BrowserGym AXTree | webmimic page | raw / webmimic | AXTree / webmimic |",
-        "| envs | sessions/min | vs 1 env | steps/s | RSS of the process tree | PSS | processes |",
+        "| envs | sessions/min | vs 1 env | steps/s | RSS summed over processes | PSS | resident, each page once "
+        "| processes |",
         "| history (past steps) | steps | prompt tokens | answer tokens | ms per step |",
         "Memory each extra env adds",
     ):
@@ -115,8 +119,11 @@ def test_process_tree_memory_counts_chromium(wm_browser):
     wm_browser.start()
     memory = tree_memory()
     assert wm_browser.pid in processes.descendants(os.getpid())
-    # PSS splits shared pages among the processes, so it is below their summed RSS.
+    # PSS splits shared pages among the processes, so it is below their summed RSS; the resident
+    # set counts each page once, so it lies between (PSS gives processes outside the tree their share).
     assert memory.processes > 2 and 0 < memory.pss_mb < memory.rss_mb
+    if memory.resident_mb is not None:
+        assert memory.pss_mb <= memory.resident_mb < memory.rss_mb
 
 
 @pytest.mark.parametrize(
@@ -150,7 +157,9 @@ def test_browsergym_plays_the_same_steps_on_the_same_pages(session_file):
     assert browsergym.error is None, browsergym.error
     statuses = sorted(step["status"] for step in browsergym.steps.values())
     assert statuses == ["ok"] * 7 + ["terminate"]  # every click and search landed where webmimic's did
-    figures = replay_figures([replay, replay], [browsergym, browsergym])  # two rounds: the same steps pooled
+    # Two rounds (the same steps pooled), and the same replay standing in for one that loads images.
+    figures = replay_figures([replay, replay], [browsergym, browsergym], [replay])
     assert figures["replay"]["same_steps"] == 7
+    assert figures["replay"]["images_speedup_vs_browsergym"] == figures["speedup_vs_browsergym"]
     assert isinstance(figures["speedup_vs_browsergym"], float)
     assert {kind for kind, _ in browsergym.axtrees} == {"home", "results", "product"}

@@ -8,8 +8,10 @@ from gymnasium.utils.env_checker import check_env
 import pytest
 
 from webmimic.core.actions import AgentOutput
+from webmimic.envs.base import rendered_config
 from webmimic.envs.replay_env import ReplayEnv
 from webmimic.envs.shop_env import ShopEnv
+from webmimic.simulator import BrowserConfig
 
 ENV_IDS = ["webmimic/Replay-v0", "webmimic/Shop-v0"]
 
@@ -30,6 +32,20 @@ def test_human_mode_is_offered_where_there_is_a_display(wm_browser, monkeypatch)
     monkeypatch.setenv("DISPLAY", ":99")
     with ShopEnv(browser=wm_browser) as env:
         assert env.metadata["render_modes"] == ["human", "rgb_array"]
+
+
+@pytest.mark.parametrize(
+    ("config", "mode", "loads"),
+    [
+        (None, None, False),  # a headless text env reads no pixels
+        (None, "rgb_array", True),  # its frames show the pictures
+        (None, "human", True),  # a person watches
+        (BrowserConfig(images=False), "rgb_array", False),  # unless said otherwise
+        (BrowserConfig(images=True), None, True),
+    ],
+)
+def test_images_load_where_a_render_mode_shows_the_page(config, mode, loads):
+    assert rendered_config(config, mode).loads_images is loads
 
 
 @pytest.mark.parametrize("make", [lambda b: ReplayEnv(browser=b), lambda b: ShopEnv(browser=b)], ids=["replay", "shop"])

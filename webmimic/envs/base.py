@@ -59,10 +59,13 @@ def render_modes() -> list[str]:
 
 
 def rendered_config(config: BrowserConfig | None, render_mode: str | None) -> BrowserConfig:
-    """The browser a render mode needs: ``human`` shows it, slowed down enough to follow."""
+    """The browser a render mode needs: ``human`` shows it, slowed down enough to follow, and
+    the frames of ``rgb_array`` show the pages' pictures (unless ``images=False`` says not to)."""
     config = config or BrowserConfig()
     if render_mode == "human":
         return dataclasses.replace(config, headless=False, slow_mo_ms=config.slow_mo_ms or 250)
+    if render_mode == "rgb_array" and config.images is None:
+        return dataclasses.replace(config, images=True)
     return config
 
 

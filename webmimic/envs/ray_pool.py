@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from webmimic.envs.pool import EnvPool, W
 from webmimic.envs.runtime import SiteServers
-from webmimic.simulator import Browser
+from webmimic.simulator import Browser, BrowserConfig
 
 __all__ = ["run_on_ray"]
 
@@ -26,8 +26,10 @@ R = TypeVar("R")
 class _Actor(Generic[W, J, R]):
     """A pool of one worker (a browser, the site servers, the worker's env) for many jobs."""
 
-    def __init__(self, make: Callable[[Browser, SiteServers], W], work: Callable[[W, J], R]) -> None:
-        self.pool = EnvPool(make, 1)
+    def __init__(
+        self, make: Callable[[Browser, SiteServers], W], work: Callable[[W, J], R], config: BrowserConfig | None
+    ) -> None:
+        self.pool = EnvPool(make, 1, config)
         self.work = work
 
     def run(self, job: J) -> R:
@@ -46,8 +48,10 @@ def run_on_ray(
     save: Callable[[R], None],
     *,
     gpus: bool = False,
+    config: BrowserConfig | None = None,
 ) -> None:
-    """``save(work(worker, job))`` for every job, on ``size`` actors; ``save`` runs here."""
+    """``save(work(worker, job))`` for every job, on ``size`` actors, each with a browser of
+    ``config``; ``save`` runs here."""
     import ray
 
     started = not ray.is_initialized()
@@ -57,7 +61,7 @@ def run_on_ray(
     try:
         num_gpus = 1 if gpus and ray.cluster_resources().get("GPU", 0) else 0
         actor_class = ray.remote(num_gpus=num_gpus)(_Actor)
-        actors += [actor_class.remote(make, work) for _ in range(max(1, min(size, len(jobs))))]
+        actors += [actor_class.remote(make, work, config) for _ in range(max(1, min(size, len(jobs))))]
         queue, running = collections.deque(jobs), {}
         for actor in actors:
             if queue:

@@ -12,7 +12,8 @@ Five measurements, each from what runs here, never from stored numbers:
 - observation size per page type in tokens of one tokenizer: the raw HTML, BrowserGym's AXTree
   text and webmimic's simplified page;
 - scaling: sessions per minute with 1, 2, 4 and 8 envs of ``gym.make_vec`` (N contexts of one
-  Chromium) and the RSS of the whole process tree each extra env adds;
+  Chromium) and the memory of the whole process tree each extra env adds: RSS summed over its
+  processes, PSS, and its resident pages each counted once;
 - the bundled model's per-step latency against history length.
 
 When BrowserGym cannot be built or run, the bench says why and its figures are null.
@@ -21,7 +22,7 @@ When BrowserGym cannot be built or run, the bench says why and its figures are n
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 import json
 import os
@@ -64,6 +65,7 @@ JSON_KEYS = (
     "sessions_per_min_by_envs",
     "mem_mb_per_extra_env",
     "pss_mb_per_extra_env",
+    "resident_mb_per_extra_env",
     "model_step_ms_by_history",
 )
 
@@ -99,7 +101,6 @@ class StepTiming:
     kind: str
     page_type: str
     ms: float
-    round: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class ScalePoint:
     steps_per_s: float
     rss_mb: float
     pss_mb: float
+    resident_mb: float | None
     processes: int
 
 
@@ -190,10 +192,13 @@ def load_sessions(config: BenchConfig) -> list[Session]:
 class TreeMemory:
     """Memory of this process and every process below it (Playwright's driver, Chromium, its
     renderers). RSS counts a page shared by several processes (Chromium's code, fonts) once per
-    process; PSS splits it among them, so PSS differences are what an extra process really adds."""
+    process; PSS splits it among them, so PSS differences are what an extra process really adds.
+    ``resident_mb`` is the tree's resident set proper: each physical page once, however many of
+    its processes map it (None where the kernel hides page frames: it needs CAP_SYS_ADMIN)."""
 
     rss_mb: float
     pss_mb: float
+    resident_mb: float | None
     processes: int
 
 
@@ -207,7 +212,36 @@ def tree_memory() -> TreeMemory:
             continue  # it exited meanwhile
         rss_kb += _kb(rollup, "Rss")
         pss_kb += _kb(rollup, "Pss")
-    return TreeMemory(rss_kb / 1024, pss_kb / 1024, len(pids))
+    frames = _resident_frames(pids)
+    resident = None if frames is None else len(frames) * _PAGE / 2**20
+    return TreeMemory(rss_kb / 1024, pss_kb / 1024, resident, len(pids))
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_PRESENT, _FRAME = np.uint64(1 << 63), np.uint64((1 << 55) - 1)
+
+
+def _resident_frames(pids: Sequence[int]) -> np.ndarray | None:
+    """The distinct physical page frames the processes have resident, from /proc/PID/pagemap
+    (one 64-bit entry per virtual page: bit 63 present, bits 0-54 the frame); None when the
+    kernel reports frames as 0, which it does for readers without CAP_SYS_ADMIN."""
+    found: list[np.ndarray] = []
+    for pid in pids:
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
+            with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+                for line in maps:
+                    span, perms = line.split(None, 2)[:2]
+                    if perms.startswith("---"):
+                        continue  # reserved address space: nothing of it is resident
+                    low, high = (int(x, 16) for x in span.split("-"))
+                    pagemap.seek(low // _PAGE * 8)
+                    entries = np.frombuffer(pagemap.read((high - low) // _PAGE * 8), dtype=np.uint64)
+                    found.append(entries[(entries & _PRESENT) != 0] & _FRAME)
+        except OSError:
+            continue  # it exited meanwhile, or a mapping vanished under the read
+    frames = np.unique(np.concatenate(found)) if found else np.zeros(0, np.uint64)
+    return None if frames.size and not frames.any() else frames
 
 
 def _kb(rollup: str, field: str) -> int:
@@ -217,12 +251,20 @@ def _kb(rollup: str, field: str) -> int:
 
 # -- 1. replay throughput (one env) -----------------------------------------------------------
 def replay_throughput(
-    sessions: Sequence[Session], servers: SiteServers, config: BenchConfig, round_: int = 0
+    sessions: Sequence[Session],
+    servers: SiteServers,
+    config: BenchConfig,
+    *,
+    images: bool | None = None,
+    record: bool = True,
 ) -> ReplayRun:
-    """The oracle replays each session in one env; only ``env.step`` is timed. Between steps
-    (not timed) each target is located for BrowserGym and a few pages per type are kept."""
+    """The oracle replays each session in one env; only ``env.step`` is timed. With ``record``,
+    between steps (not timed) each target is located for BrowserGym and a few pages per type
+    are kept. ``images``: the env's ``BrowserConfig.images`` (None: its default, none headless)."""
     base = servers.site("shop")[1].url
-    env = gym.make("webmimic/Replay-v0", sessions=list(sessions), servers=servers)
+    env = gym.make(
+        "webmimic/Replay-v0", sessions=list(sessions), servers=servers, browser_config=BrowserConfig(images=images)
+    )
     steps: list[StepTiming] = []
     resets: list[float] = []
     samples: list[PageSample] = []
@@ -235,18 +277,18 @@ def replay_throughput(
             work: list[dict[str, Any]] = []
             for index, step in enumerate(session.steps):
                 kind = page_type(obs["url"])
-                sample = sum(s.page_type == kind for s in samples) < config.samples_per_page_type
-                if sample:
-                    samples.append(PageSample(kind, _raw_html(env), obs["page"]))
-                work.append({**_target(env, step.action), "sample": sample, "page_type": kind})
+                if record:
+                    sample = sum(s.page_type == kind for s in samples) < config.samples_per_page_type
+                    if sample:
+                        samples.append(PageSample(kind, _raw_html(env), obs["page"]))
+                    work.append({**_target(env, step.action), "sample": sample, "page_type": kind})
                 started = time.perf_counter()
                 obs, _, _, _, _ = env.step(action_json(cast(ReplayEnv, env.unwrapped).expected_action()))
                 steps.append(
-                    StepTiming(
-                        session.id, index, step.action.type, kind, (time.perf_counter() - started) * 1000, round_
-                    )
+                    StepTiming(session.id, index, step.action.type, kind, (time.perf_counter() - started) * 1000)
                 )
-                work[-1]["expected_url"] = base + obs["url"]
+                if record:
+                    work[-1]["expected_url"] = base + obs["url"]
             episodes.append({"id": session.id, "start_url": base + session.start_url, "steps": work})
     finally:
         env.close()
@@ -437,7 +479,15 @@ def scale_point(sessions: Sequence[Session], num_envs: int, config: BenchConfig)
         memory = tree_memory()
     finally:
         envs.close()
-    return ScalePoint(num_envs, done / elapsed * 60, stepped / elapsed, memory.rss_mb, memory.pss_mb, memory.processes)
+    return ScalePoint(
+        num_envs,
+        done / elapsed * 60,
+        stepped / elapsed,
+        memory.rss_mb,
+        memory.pss_mb,
+        memory.resident_mb,
+        memory.processes,
+    )
 
 
 # -- 5. the bundled model ---------------------------------------------------------------------------
@@ -485,9 +535,12 @@ def _rounded(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def replay_figures(replays: Sequence[ReplayRun], browsergyms: Sequence[BrowserGymRun] | None) -> dict[str, Any]:
+def replay_figures(
+    replays: Sequence[ReplayRun], browsergyms: Sequence[BrowserGymRun] | None, with_images: Sequence[ReplayRun] = ()
+) -> dict[str, Any]:
     """Throughput of the one-env replays, their rounds' steps pooled, and the ratio over the steps
-    BrowserGym ran as webmimic did in every round: pooled, and round by round."""
+    BrowserGym ran as webmimic did in every round: pooled, and round by round. ``with_images``:
+    the same replays by an env that loads the pages' images, as BrowserGym's browser does."""
     first = replays[0]
     all_ms = [t.ms for replay in replays for t in replay.steps]
     figures: dict[str, Any] = {
@@ -504,6 +557,7 @@ def replay_figures(replays: Sequence[ReplayRun], browsergyms: Sequence[BrowserGy
         "reset_ms_p50": _rounded(percentile([ms for replay in replays for ms in replay.reset_ms], 50)),
         "browser_steps": sum(t.kind != "terminate" for t in first.steps),
         "sent_as": _count(step["kind"] for episode in first.episodes for step in episode["steps"]),
+        "images_steps_per_s": _rounded(per_second([t.ms for run in with_images for t in run.steps]), 2),
     }
     error = next((run.error for run in browsergyms or () if run.error is not None), None)
     if not browsergyms or error is not None:
@@ -512,8 +566,9 @@ def replay_figures(replays: Sequence[ReplayRun], browsergyms: Sequence[BrowserGy
     ok = [
         key for key in browsergyms[0].steps if all(run.steps.get(key, {}).get("status") == "ok" for run in browsergyms)
     ]
-    mine = [{(t.session_id, t.index): t.ms for t in replay.steps} for replay in replays]
+    mine = [_step_ms(replay) for replay in replays]
     ours = [ms[key] for ms in mine for key in ok]
+    imaged = [ms[key] for ms in map(_step_ms, with_images) for key in ok]
     theirs = [run.steps[key]["ms"] for run in browsergyms for key in ok]
     webmimic_rate, browsergym_rate = per_second(ours), per_second(theirs)
     figures["browsergym_steps_per_s"] = _rounded(browsergym_rate, 2)
@@ -528,6 +583,8 @@ def replay_figures(replays: Sequence[ReplayRun], browsergyms: Sequence[BrowserGy
         browsergym_ms_p50=_rounded(percentile(theirs, 50)),
         browsergym_ms_p95=_rounded(percentile(theirs, 95)),
         browsergym_reset_ms_p50=_rounded(percentile([ms for run in browsergyms for ms in run.reset_ms], 50)),
+        images_same_steps_per_s=_rounded(per_second(imaged), 2),
+        images_speedup_vs_browsergym=_speedup(per_second(imaged), browsergym_rate),
         speedup_by_round=[
             _speedup(per_second([ms[key] for key in ok]), per_second([run.steps[key]["ms"] for key in ok]))
             for ms, run in zip(mine, browsergyms, strict=True)
@@ -535,6 +592,10 @@ def replay_figures(replays: Sequence[ReplayRun], browsergyms: Sequence[BrowserGy
         browsergym_failures=_failures(first, browsergyms[0]),
     )
     return {**figures, "replay": details}
+
+
+def _step_ms(replay: ReplayRun) -> dict[tuple[str, int], float]:
+    return {(t.session_id, t.index): t.ms for t in replay.steps}
 
 
 def _speedup(ours: float | None, theirs: float | None) -> float | None:
@@ -556,19 +617,24 @@ def scale_figures(points: Sequence[ScalePoint]) -> dict[str, Any]:
     by_envs = {str(p.envs): round(p.sessions_per_min, 1) for p in points}
     one = next((p for p in points if p.envs == 1), None)
     most = max(points, key=lambda p: p.envs) if points else None
-    extra = pss_extra = None
-    if one is not None and most is not None and most.envs > 1:
-        extra = round((most.rss_mb - one.rss_mb) / (most.envs - 1), 1)
-        pss_extra = round((most.pss_mb - one.pss_mb) / (most.envs - 1), 1)
+
+    def per_extra(mb: Callable[[ScalePoint], float | None]) -> float | None:
+        if one is None or most is None or most.envs == 1:
+            return None
+        low, high = mb(one), mb(most)
+        return None if low is None or high is None else round((high - low) / (most.envs - 1), 1)
+
     rows = [
         {"envs": p.envs, "sessions_per_min": round(p.sessions_per_min, 1), "steps_per_s": round(p.steps_per_s, 2),
-         "rss_mb": round(p.rss_mb, 1), "pss_mb": round(p.pss_mb, 1), "processes": p.processes}
+         "rss_mb": round(p.rss_mb, 1), "pss_mb": round(p.pss_mb, 1), "resident_mb": _rounded(p.resident_mb),
+         "processes": p.processes}
         for p in points
     ]  # fmt: skip
     return {
         "sessions_per_min_by_envs": by_envs,
-        "mem_mb_per_extra_env": extra,
-        "pss_mb_per_extra_env": pss_extra,
+        "mem_mb_per_extra_env": per_extra(lambda p: p.rss_mb),
+        "pss_mb_per_extra_env": per_extra(lambda p: p.pss_mb),
+        "resident_mb_per_extra_env": per_extra(lambda p: p.resident_mb),
         "scaling": rows,
     }
 
@@ -605,15 +671,20 @@ def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
     about = machine()
     servers = SiteServers()
     replays: list[ReplayRun] = []
+    with_images: list[ReplayRun] = []
     browsergyms: list[BrowserGymRun] = []
+    sides = ("webmimic", "webmimic with images", "browsergym")
     try:
         for round_ in range(config.rounds):
-            # Each round swaps which side goes first; BrowserGym plays the first round's steps.
-            for side in ("webmimic", "browsergym") if round_ % 2 == 0 else ("browsergym", "webmimic"):
+            # Each round reverses the order of the sides; BrowserGym plays the first round's steps.
+            for side in sides if round_ % 2 == 0 else sides[::-1]:
                 of = f"round {round_ + 1} of {config.rounds}"
                 if side == "webmimic":
                     log(f"[1/5] webmimic, {of}: the oracle replays {len(chosen)} sessions in one env ...")
-                    replays.append(replay_throughput(chosen, servers, config, round_))
+                    replays.append(replay_throughput(chosen, servers, config, record=not replays))
+                elif side == "webmimic with images":
+                    log(f"[1/5] webmimic loading the pages' images, {of}: the same replay ...")
+                    with_images.append(replay_throughput(chosen, servers, config, images=True, record=False))
                 elif config.browsergym and not any(run.error for run in browsergyms):
                     log(f"[2/5] BrowserGym {BROWSERGYM_VERSION}, {of}: the same steps on the same server ...")
                     browsergyms.append(run_browsergym(replays[0], config))
@@ -627,7 +698,7 @@ def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
     tokens = observation_tokens(replays[0], browsergym, tokenizer)
     log(f"[5/5] the bundled model on {config.model_sessions} sessions ...")
     model = model_figures(model_latency(chosen, config) if config.model_sessions > 0 else [])
-    flow, scale = replay_figures(replays, browsergyms), scale_figures(points)
+    flow, scale = replay_figures(replays, browsergyms, with_images), scale_figures(points)
     figures = {
         **{k: flow[k] for k in JSON_KEYS[:5]},
         "obs_tokens": tokens["page"],
@@ -636,6 +707,7 @@ def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
         "sessions_per_min_by_envs": scale["sessions_per_min_by_envs"],
         "mem_mb_per_extra_env": scale["mem_mb_per_extra_env"],
         "pss_mb_per_extra_env": scale["pss_mb_per_extra_env"],
+        "resident_mb_per_extra_env": scale["resident_mb_per_extra_env"],
         "model_step_ms_by_history": model["model_step_ms_by_history"],
     }
     details = {
@@ -695,6 +767,13 @@ def _replay_table(result: dict[str, Any]) -> list[str]:
                 ("reset ms p50 (new episode)", "reset_ms_p50", "browsergym_reset_ms_p50"),
             )
         ),
+        _row(
+            "steps/s, same steps, webmimic loading images",
+            replay["images_same_steps_per_s"],
+            theirs,
+            _fmt(replay["images_speedup_vs_browsergym"], "x", 2),
+            2,
+        ),
         f"BrowserGym ran {same} of the {replay['browser_steps']} click/type steps as webmimic did "
         f"(sent as: {', '.join(f'{k} {v}' for k, v in replay['sent_as'].items())}; "
         f"outcome: {', '.join(f'{k} {v}' for k, v in status.items())}); "
@@ -706,7 +785,9 @@ def _replay_table(result: dict[str, Any]) -> list[str]:
     )
     lines.append(
         "Only env.step is timed. BrowserGym's waits are at zero (slow_mo 0, pre_observation_delay 0, demo mode off); "
-        "its step observes the DOM snapshot, AXTree and screenshot, webmimic's the simplified page."
+        "its step observes the DOM snapshot, AXTree and screenshot, webmimic's the simplified page. "
+        "A headless webmimic env loads no images (BrowserConfig.images; the observations are the same), "
+        "BrowserGym's browser loads them: the row 'loading images' is webmimic with them."
     )
     for failure in replay["browsergym_failures"][:5]:
         why = failure["error"] or f"its page was {failure['url']}"
@@ -739,18 +820,22 @@ def _scale_table(result: dict[str, Any]) -> list[str]:
     first = rows[0] if rows else None
     lines = [
         f"Scaling, gym.make_vec (N contexts of one Chromium), {result['details']['scale_steps']} env steps per N",
-        "| envs | sessions/min | vs 1 env | steps/s | RSS of the process tree | PSS | processes |",
-        "|---|---|---|---|---|---|---|",
+        "| envs | sessions/min | vs 1 env | steps/s | RSS summed over processes | PSS | resident, each page once "
+        "| processes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         base = first["sessions_per_min"] if first and first["envs"] == 1 else None
         lines.append(
             f"| {row['envs']} | {row['sessions_per_min']:,.1f} | {_ratio(row['sessions_per_min'], base)} | "
-            f"{row['steps_per_s']:.2f} | {row['rss_mb']:,.0f} MB | {row['pss_mb']:,.0f} MB | {row['processes']} |"
+            f"{row['steps_per_s']:.2f} | {row['rss_mb']:,.0f} MB | {row['pss_mb']:,.0f} MB | "
+            f"{_fmt(row['resident_mb'], ' MB', 0)} | {row['processes']} |"
         )
     lines.append(
-        f"Memory each extra env adds (largest N against 1): RSS {_fmt(result['mem_mb_per_extra_env'], ' MB')}, "
-        f"PSS {_fmt(result['pss_mb_per_extra_env'], ' MB')}"
+        f"Memory each extra env adds (largest N against 1): RSS summed {_fmt(result['mem_mb_per_extra_env'], ' MB')}, "
+        f"PSS {_fmt(result['pss_mb_per_extra_env'], ' MB')}, "
+        f"resident pages each counted once {_fmt(result['resident_mb_per_extra_env'], ' MB')} "
+        "(summed RSS counts the Chromium code every renderer maps once per renderer)"
     )
     return lines
 

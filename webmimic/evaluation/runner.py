@@ -363,7 +363,9 @@ def _run_sessions(
 ) -> None:
     """Run the sessions of ``todo`` on one browser, ``workers`` at a time; ``save`` each result."""
     browser_config = BrowserConfig(
-        headless=not config.shows_browser, slow_mo_ms=config.slow_mo if config.shows_browser else 0
+        headless=not config.shows_browser,
+        slow_mo_ms=config.slow_mo if config.shows_browser else 0,
+        images=True if config.screenshots else None,  # the report's screenshots show the pictures
     )
 
     def make(browser: Browser, servers: SiteServers) -> SessionEvaluator:
@@ -373,7 +375,16 @@ def _run_sessions(
         from webmimic.envs.ray_pool import run_on_ray
 
         gpus = config.agent.startswith(MODEL_SPECS)
-        run_on_ray(config.ray, make, workers, todo, lambda evaluator, job: evaluator.run(*job), save, gpus=gpus)
+        run_on_ray(
+            config.ray,
+            make,
+            workers,
+            todo,
+            lambda evaluator, job: evaluator.run(*job),
+            save,
+            gpus=gpus,
+            config=browser_config,
+        )
         return
     with EnvPool(make, workers, browser_config) as pool:
 

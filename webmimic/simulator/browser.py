@@ -35,7 +35,7 @@ from webmimic.core.errors import (
 )
 from webmimic.simulator import greenlets, overlay, processes
 from webmimic.simulator.capture import Capture, CaptureEvent
-from webmimic.simulator.chromium import LAUNCH_ARGS, NO_DISPLAY, find_chromium, has_display
+from webmimic.simulator.chromium import LAUNCH_ARGS, NO_DISPLAY, NO_IMAGES, find_chromium, has_display
 from webmimic.simulator.driver import PlaywrightLease, shared_playwright
 from webmimic.simulator.execute import css_for, perform, resolve
 from webmimic.simulator.observation import Observation, install_script, observe_page, settle
@@ -47,13 +47,23 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class BrowserConfig:
-    """How to launch Chromium. ``timeout_ms`` bounds every wait (loads, actions, settling)."""
+    """How to launch Chromium. ``timeout_ms`` bounds every wait (loads, actions, settling).
+
+    ``images``: whether pages load their images. None (the default) loads them only in a headed
+    browser, where a person sees them: text observations are the same either way, and a
+    headless step costs less without them. Say True for screenshots with the pictures in.
+    """
 
     headless: bool = True
     slow_mo_ms: float = 0
     timeout_ms: float = 5000
     viewport: tuple[int, int] = (1280, 800)
     executable_path: str | None = None
+    images: bool | None = None
+
+    @property
+    def loads_images(self) -> bool:
+        return not self.headless if self.images is None else self.images
 
 
 class Browser:
@@ -106,7 +116,7 @@ class Browser:
             pw = self._playwright = self._lease.acquire()
             self._browser = pw.chromium.launch(
                 executable_path=path,
-                args=[*LAUNCH_ARGS, self._marker],
+                args=[*LAUNCH_ARGS, *(() if self.config.loads_images else (NO_IMAGES,)), self._marker],
                 headless=self.config.headless,
                 slow_mo=self.config.slow_mo_ms,
                 timeout=max(self.config.timeout_ms, 30_000),

@@ -13,7 +13,7 @@ import sys
 
 from webmimic.core.errors import ChromiumNotFoundError
 
-__all__ = ["find_chromium", "has_display", "LAUNCH_ARGS"]
+__all__ = ["find_chromium", "has_display", "LAUNCH_ARGS", "NO_IMAGES"]
 
 _HEADLESS_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
 _HEADED_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
@@ -27,6 +27,10 @@ LAUNCH_ARGS = (
     "--no-first-run",
     "--disable-gpu",
 )
+
+# Images are the most of a shop page's subresources (an SVG each: a request, a document, a
+# raster); a text-only run reads none of their pixels, and the pages' boxes are sized by CSS.
+NO_IMAGES = "--blink-settings=imagesEnabled=false"
 
 
 def find_chromium(*, headless: bool = True) -> str:
