@@ -248,19 +248,19 @@ def test_a_headless_browser_loads_no_images_and_observes_the_same_pages(wm_brows
     """Images load where someone sees them (headed, or ``images=True`` for screenshots); the
     shop sizes their boxes in CSS, so the text observation is the same without them."""
     assert wm_browser.config.images is None and not wm_browser.config.loads_images
+    bare_types: list[str] = []
+    full_types: list[str] = []
     with Browser(BrowserConfig(images=True)) as pictured:
-        tabs = bare, full = wm_browser.new_tab(), pictured.new_tab()
-        requested: dict[int, list[str]] = {id(tab): [] for tab in tabs}
-        for tab in tabs:
-            seen = requested[id(tab)]
-            tab.page.on("request", lambda request, seen=seen: seen.append(request.resource_type))
+        bare, full = wm_browser.new_tab(), pictured.new_tab()
+        bare.page.on("request", lambda request: bare_types.append(request.resource_type))
+        full.page.on("request", lambda request: full_types.append(request.resource_type))
         try:
             bare.goto(shop_server.url + "/")
             paths = ["/", "/search?q=jacket", bare.page.get_attribute("a[href^='/product/']", "href")]
             for path in paths:
                 assert bare.goto(shop_server.url + path) == full.goto(shop_server.url + path), path
         finally:
-            for tab in tabs:
-                tab.close()
-    assert "image" not in requested[id(bare)]
-    assert requested[id(full)].count("image") >= len(paths)
+            bare.close()
+            full.close()
+    assert "image" not in bare_types
+    assert full_types.count("image") >= len(paths)

@@ -112,7 +112,8 @@ class PageSample:
 
 @dataclass(frozen=True)
 class ReplayRun:
-    """The one-env replay: step timings, resets, sampled pages, and the work for BrowserGym."""
+    """The one-env replay: step timings, resets, and (when it recorded them) sampled pages and
+    the work for BrowserGym."""
 
     steps: tuple[StepTiming, ...]
     reset_ms: tuple[float, ...]
@@ -289,7 +290,8 @@ def replay_throughput(
                 )
                 if record:
                     work[-1]["expected_url"] = base + obs["url"]
-            episodes.append({"id": session.id, "start_url": base + session.start_url, "steps": work})
+            if record:
+                episodes.append({"id": session.id, "start_url": base + session.start_url, "steps": work})
     finally:
         env.close()
     return ReplayRun(tuple(steps), tuple(resets), tuple(samples), tuple(episodes))
