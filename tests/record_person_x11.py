@@ -21,14 +21,17 @@ TIMEOUT_MS = 20_000
 
 
 def xdo(*args: str) -> str:
-    return subprocess.run(["xdotool", *args], check=True, capture_output=True, text=True, timeout=30).stdout
+    done = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=30)
+    if done.returncode:
+        raise RuntimeError(f"xdotool {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
+    return done.stdout
 
 
 class Person:
     def __init__(self, tab: Tab, capture: Capture) -> None:
         self.page, self.capture = tab.page, capture
-        self.window = xdo("search", "--sync", "--onlyvisible", "--class", "chromium").split()[0]
-        xdo("windowfocus", "--sync", self.window)
+        window = xdo("search", "--sync", "--onlyvisible", "--class", "chromium").split()[0]
+        xdo("windowfocus", "--sync", window)
         self.dx, self.dy = self.calibrate()
 
     def calibrate(self) -> tuple[float, float]:
@@ -62,7 +65,9 @@ class Person:
         )
 
     def key(self, keys: str) -> None:
-        xdo("key", "--window", self.window, keys)
+        """Keys from the keyboard (XTEST) to the focused window. Not ``--window``: its XSendEvent
+        to a window that Ctrl+W closed between key-down and key-up is an X error (BadWindow)."""
+        xdo("key", keys)
 
     def settled(self, url_glob: str | None = None) -> None:
         if url_glob is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 import pickle
 from typing import Any
@@ -161,6 +162,35 @@ def test_writer_appends_sessions_and_screenshots(tmp_path):
     with StepsWriter(tmp_path) as writer, pytest.raises(EvalRunError, match="outside the run directory"):
         writer.write([], {"../escape.jpg": b"x"})
     assert not (tmp_path.parent / "escape.jpg").exists()
+
+
+def interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_a_write_cuts_back_half_a_session_and_keeps_a_whole_one(tmp_path, monkeypatch):
+    """Ctrl-C is raised at the exact syscall, the one way to land it there every time."""
+    first, later = [record("s-1", 1)], [record("s-2", 1), record("s-2", 2)]
+    real_write = os.write
+
+    def half_then_ctrl_c(fd: int, data: bytes) -> int:
+        monkeypatch.setattr(os, "write", interrupt)
+        return real_write(fd, data[:10])
+
+    with StepsWriter(tmp_path) as writer:
+        writer.write(first)
+        monkeypatch.setattr(os, "write", half_then_ctrl_c)
+        with pytest.raises(KeyboardInterrupt):
+            writer.write(later)
+        monkeypatch.setattr(os, "write", real_write)
+        steps = read_steps(tmp_path / STEPS_FILE)
+        assert steps.records == tuple(first) and not steps.torn  # the half session was cut back
+        monkeypatch.setattr(os, "fsync", interrupt)  # all of it written, Ctrl-C in the fsync
+        with pytest.raises(KeyboardInterrupt):
+            writer.write(later)
+        monkeypatch.undo()
+    steps = read_steps(tmp_path / STEPS_FILE)
+    assert steps.records == tuple(first + later) and not steps.torn  # kept: the kernel has its bytes
 
 
 def test_atomic_writes_leave_no_temp_files(tmp_path):

@@ -410,16 +410,18 @@ class StepsWriter:
                 if is_disk_full(err):
                     raise disk_full_error(target, err, f"Its session's steps were not written. {KEPT}") from err
                 raise
-        view = memoryview(b"".join(r.to_line() for r in records))
-        if not view:
+        data = b"".join(r.to_line() for r in records)
+        if not data:
             return
         start = os.fstat(self._fd).st_size
+        view = memoryview(data)
         try:
             while view:
                 view = view[os.write(self._fd, view) :]
             os.fsync(self._fd)
         except BaseException as err:  # Ctrl-C between two partial writes too: never leave half a session
-            self._cut_back(start)
+            # A session written whole stays, even when Ctrl-C lands in the fsync: the kernel has its bytes.
+            self._cut_back(start, keep=None if isinstance(err, OSError) else start + len(data))
             if isinstance(err, OSError) and is_disk_full(err):
                 raise disk_full_error(self.path, err, KEPT) from err
             if isinstance(err, OSError):
@@ -427,10 +429,12 @@ class StepsWriter:
                 raise EvalRunError(message) from err
             raise
 
-    def _cut_back(self, size: int) -> None:
-        """Drop what a failed write left after ``size`` bytes (nothing to drop on a device file)."""
+    def _cut_back(self, size: int, keep: int | None = None) -> None:
+        """Drop what a failed write left after ``size`` bytes (nothing to drop on a device file),
+        unless the file is ``keep`` bytes long: the whole session made it in."""
         try:
-            if os.fstat(self._fd).st_size > size:
+            now = os.fstat(self._fd).st_size
+            if now > size and now != keep:
                 os.ftruncate(self._fd, size)
                 os.fsync(self._fd)
         except OSError:
