@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     folders = {"smollm2": smollm2_folder, "bundled": bundled_folder}
     folder = folders[args.model]() if args.model in folders else args.model
-    agent = HFAgent(folder, GenerationSettings(max_new_tokens=args.new_tokens, reuse_cache=False))
+    agent = HFAgent.from_folder(folder, GenerationSettings(max_new_tokens=args.new_tokens, reuse_cache=False))
     observations = _first_steps(max(args.sizes))
     print(f"model {folder}, up to {args.new_tokens} new tokens, median of {args.repeats} passes")
     print("| envs | one at a time | one batch | speed-up |")

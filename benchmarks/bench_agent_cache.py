@@ -59,7 +59,7 @@ def main() -> None:
     for _ in range(args.repeats):
         outputs = {}
         for reuse in (True, False):
-            agent = HFAgent(
+            agent = HFAgent.from_folder(
                 folder, GenerationSettings(max_new_tokens=32, context_tokens=args.context, reuse_cache=reuse)
             )
             times, outputs[reuse], lengths = _run(agent, observations)

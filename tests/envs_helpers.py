@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 import contextlib
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import threading
 from typing import Any
@@ -13,7 +14,7 @@ from webmimic.replay.session import Session, Step
 from webmimic.simulator import Browser
 from webmimic.sites.server import SiteServer
 
-__all__ = ["live_session"]
+__all__ = ["live_session", "oracle_replay", "served"]
 
 
 def live_session(browser: Browser, server: SiteServer, session_id: str = "live-1", *, buy: bool = False) -> Session:
@@ -53,22 +54,34 @@ def live_session(browser: Browser, server: SiteServer, session_id: str = "live-1
     )
 
 
-def oracle_matches(env: Any, session_id: str) -> list[bool]:
-    """Replay ``session_id`` in ``env`` with the oracle; whether each step matched exactly. Closes ``env``."""
+@dataclass(frozen=True)
+class OracleReplay:
+    """What a replay with the oracle saw: whether each step matched exactly, and the pages and
+    URLs it observed before each step (the recording's, if the replay is exact)."""
+
+    exact: list[bool]
+    pages: list[str]
+    urls: list[str]
+
+
+def oracle_replay(env: Any, session_id: str) -> OracleReplay:
+    """Replay ``session_id`` in ``env`` with the oracle. Closes ``env``."""
     from webmimic.agents.baselines import OracleAgent
 
-    exact = []
+    seen = OracleReplay([], [], [])
     try:
         obs, info = env.reset(options={"session_id": session_id})
         agent = OracleAgent()
         agent.reset(env, info)
         done = False
         while not done:
+            seen.pages.append(obs["page"])
+            seen.urls.append(obs["url"])
             obs, _, done, _, info = env.step(agent.act(obs))
-            exact.append(info["match"]["exact"])
+            seen.exact.append(info["match"]["exact"])
     finally:
         env.close()
-    return exact
+    return seen
 
 
 @contextlib.contextmanager

@@ -79,8 +79,8 @@ def observations(wm_browser, steps=3):
 def test_cache_reuse_gives_the_same_outputs(tiny, wm_browser):
     seen = observations(wm_browser)
     settings = GenerationSettings(max_new_tokens=12, context_tokens=8192)
-    reused = HFAgent(tiny, settings)
-    fresh = HFAgent(tiny, GenerationSettings(max_new_tokens=12, context_tokens=8192, reuse_cache=False))
+    reused = HFAgent.from_folder(tiny, settings)
+    fresh = HFAgent.from_folder(tiny, GenerationSettings(max_new_tokens=12, context_tokens=8192, reuse_cache=False))
     outputs = [reused.act(o) for o in seen]
     assert outputs == [fresh.act(o) for o in seen]
     assert reused._cache is not None and reused._cache.get_seq_length() > 0
@@ -88,10 +88,12 @@ def test_cache_reuse_gives_the_same_outputs(tiny, wm_browser):
 
 def test_sampling_is_seeded_and_greedy_is_deterministic(tiny, wm_browser):
     obs = observations(wm_browser, steps=1)[0]
-    greedy = [HFAgent(tiny, GenerationSettings(max_new_tokens=8, context_tokens=8192)).act(obs) for _ in range(2)]
+    greedy = [
+        HFAgent.from_folder(tiny, GenerationSettings(max_new_tokens=8, context_tokens=8192)).act(obs) for _ in range(2)
+    ]
     assert greedy[0] == greedy[1]
     sampled = GenerationSettings(max_new_tokens=8, context_tokens=8192, temperature=1.0, seed=5)
-    assert HFAgent(tiny, sampled).act(obs) == HFAgent(tiny, sampled).act(obs)
+    assert HFAgent.from_folder(tiny, sampled).act(obs) == HFAgent.from_folder(tiny, sampled).act(obs)
 
 
 def test_make_agent_passes_the_generation_options_on(tiny):
@@ -118,7 +120,7 @@ def test_bad_generation_options_are_refused(options, message):
 
 def test_a_long_session_is_truncated_to_the_context(tiny, wm_browser):
     seen = observations(wm_browser, steps=4)
-    agent = HFAgent(tiny, GenerationSettings(max_new_tokens=8, context_tokens=6000))
+    agent = HFAgent.from_folder(tiny, GenerationSettings(max_new_tokens=8, context_tokens=6000))
     agent.act(seen[-1])
     assert len(agent.last_prompt_ids) <= 6000 - 8
     assert json.loads(seen[-1]["history"][0]["action"])  # the history it was given is intact
@@ -126,7 +128,7 @@ def test_a_long_session_is_truncated_to_the_context(tiny, wm_browser):
 
 def test_a_page_too_long_for_the_context_is_an_invalid_step_that_says_why(tiny, wm_browser):
     (first,) = observations(wm_browser, steps=1)
-    output = HFAgent(tiny, GenerationSettings(max_new_tokens=8, context_tokens=200)).act(first)
+    output = HFAgent.from_folder(tiny, GenerationSettings(max_new_tokens=8, context_tokens=200)).act(first)
     assert isinstance(output, AgentOutput) and output.action is None
     assert output.error is not None and output.error.startswith("PromptTooLongError: ")
     with ReplayEnv(browser=wm_browser) as env:
@@ -139,10 +141,10 @@ def test_a_batch_answers_what_each_answers_alone(wm_browser):
     """Left-padded batched generation (parallel envs) gives greedy act()'s answers, too-long pages included."""
     seen = observations(wm_browser, steps=3)  # prompts of different lengths
     settings = GenerationSettings(max_new_tokens=48, reuse_cache=False)
-    alone = [HFAgent(bundled_folder(), settings).act(obs) for obs in seen]
-    agent = HFAgent(bundled_folder(), settings)
+    alone = [HFAgent.from_folder(bundled_folder(), settings).act(obs) for obs in seen]
+    agent = HFAgent.from_folder(bundled_folder(), settings)
     assert agent.act_batch(seen) == alone
     assert agent.act_all(seen) == alone  # on this CPU: act, one by one
     assert len({len(a) for a in alone}) > 1 or len(set(alone)) > 1  # not one answer repeated
-    cramped = HFAgent(bundled_folder(), GenerationSettings(max_new_tokens=8, context_tokens=200))
+    cramped = HFAgent.from_folder(bundled_folder(), GenerationSettings(max_new_tokens=8, context_tokens=200))
     assert all(isinstance(a, AgentOutput) and a.action is None for a in cramped.act_batch(seen))

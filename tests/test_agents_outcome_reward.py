@@ -86,7 +86,9 @@ def test_grpo_with_the_outcome_reward_logs_both_rewards(tmp_path, tiny_sft_folde
     assert 0.0 <= point["shopper_reward"] <= 1.0 and point["session_outcome"] in (0.0, 0.5, 1.0)
     assert point["reward"] == pytest.approx(point["shopper_reward"] + 0.5 * point["session_outcome"])
     assert "plus 0.5 times the session outcome of a free run" in (out / "README.md").read_text()
-    assert isinstance(HFAgent(out).act({"page": '<input name="search_input">', "url": "/", "history": ()}), str)
+    assert isinstance(
+        HFAgent.from_folder(out).act({"page": '<input name="search_input">', "url": "/", "history": ()}), str
+    )
 
 
 def test_the_outcome_reward_needs_the_sessions(tmp_path, tiny_sft_folder, capsys):

@@ -14,7 +14,7 @@ def test_the_wheels_model_is_converted_once_and_answers(monkeypatch):
     monkeypatch.setenv("WEBMIMIC_CACHE_DIR", str(folder.parent))
     agent = make_agent("smollm2")
     assert isinstance(agent, HFAgent) and agent.folder == folder
-    short = HFAgent(folder, GenerationSettings(max_new_tokens=24))
+    short = HFAgent.from_folder(folder, GenerationSettings(max_new_tokens=24))
     page = '<body><input name="search_input" type="text"><button name="search_button">Search</button></body>'
     answer = short.act({"page": page, "url": "/", "history": (), "persona": "Wants cheap headphones."})
     assert isinstance(answer, str) and answer.strip()  # zero-shot it answers in prose: the env marks it invalid

@@ -72,9 +72,9 @@ def test_training_from_saved_examples_needs_no_sessions(trained, tmp_path):
     assert main(["train", "--examples", examples, "--out", str(out), "--no-rationales", "--max-steps", "1"]) == 0
     assert check_model_folder(out) == out
     assert read_examples(out / "examples.jsonl") == read_examples(examples)
-    agent = HFAgent(out)  # plays as trained: actions only, the training context
+    agent = HFAgent.from_folder(out)  # plays as trained: actions only, the training context
     assert agent.rationales is False and agent.budget == 4096 - agent.settings.max_new_tokens
-    assert HFAgent(trained).rationales is True
+    assert HFAgent.from_folder(trained).rationales is True
 
 
 def test_a_second_run_into_the_same_folder_needs_resume(trained):
@@ -110,7 +110,9 @@ def test_grpo_from_a_fine_tuned_folder_saves_a_model_and_its_reward_curve(traine
     curve = [json.loads(line) for line in (out / "reward_curve.jsonl").read_text().splitlines()]
     assert [point["step"] for point in curve] == [1, 2] and all(0.0 <= p["reward"] <= 1.0 for p in curve)
     assert "Trained with GRPO" in (out / "README.md").read_text()
-    assert isinstance(HFAgent(out).act({"page": '<input name="search_input">', "url": "/", "history": ()}), str)
+    assert isinstance(
+        HFAgent.from_folder(out).act({"page": '<input name="search_input">', "url": "/", "history": ()}), str
+    )
     with pytest.raises(ValueError, match="--base bundled"):
         train(TrainConfig(sessions=None, examples=examples, out=str(tmp_path / "x"), method="grpo"))
 

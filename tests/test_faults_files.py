@@ -301,4 +301,4 @@ def test_the_intact_model_passes_and_what_transformers_refuses_is_a_model_folder
     config = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps(config | {"model_type": "no_such_architecture"}))
     with pytest.raises(ModelFolderError, match="transformers could not load the model"):
-        HFAgent(folder)
+        HFAgent.from_folder(folder)

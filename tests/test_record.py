@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Page
 import pytest
 
+from envs_helpers import oracle_replay
 from webmimic.core.errors import WebmimicError
 from webmimic.replay.record import record_session
 from webmimic.replay.session import Session, read_sessions, validate_session
@@ -152,32 +153,15 @@ def test_purchase_session(bought):
 
 @pytest.mark.parametrize("which", ["browsed", "bought"])
 def test_round_trip_replays_exactly(which, request, wm_browser):
-    from webmimic.agents.baselines import OracleAgent
     from webmimic.envs.replay_env import ReplayEnv
 
     session, out = request.getfixturevalue(which)
     # strict: a live page that differs from the recorded one raises ReplayDivergenceError.
-    env = ReplayEnv(sessions=str(out), browser=wm_browser, strict=True)
-    try:
-        obs, info = env.reset(options={"session_id": session.id})
-        agent = OracleAgent()
-        agent.reset(env, info)
-        exact = []
-        pages = [obs["page"]]
-        urls = [obs["url"]]
-        done = False
-        while not done:
-            obs, reward, done, _, info = env.step(agent.act(obs))
-            exact.append(info["match"]["exact"])
-            if not done:
-                pages.append(obs["page"])
-                urls.append(obs["url"])
-    finally:
-        env.close()
-    assert exact == [True] * len(session.steps)
+    seen = oracle_replay(ReplayEnv(sessions=str(out), browser=wm_browser, strict=True), session.id)
+    assert seen.exact == [True] * len(session.steps)
     # Saved pages mask form values; the live ones, masked the same way, are byte-identical.
-    assert [mask_form_values(p) for p in pages] == [s.page for s in session.steps]
-    assert urls == [s.url for s in session.steps]
+    assert [mask_form_values(p) for p in seen.pages] == [s.page for s in session.steps]
+    assert seen.urls == [s.url for s in session.steps]
 
 
 def test_append_to_existing_file(browsed, tmp_path, wm_browser):

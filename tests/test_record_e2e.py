@@ -13,7 +13,7 @@ import warnings
 
 import pytest
 
-from envs_helpers import oracle_matches
+from envs_helpers import oracle_replay
 from webmimic.replay.session import read_sessions, validate_session
 from webmimic.sites import get_site
 
@@ -59,6 +59,6 @@ def test_real_input_session_replays_exactly(recorded, wm_browser):
     env = ReplayEnv(sessions=str(recorded), browser=wm_browser, strict=True)  # divergence raises
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        exact = oracle_matches(env, session.id)
+        exact = oracle_replay(env, session.id).exact
     assert exact == [True] * len(session.steps)
     assert [str(w.message) for w in caught if "differs" in str(w.message)] == []

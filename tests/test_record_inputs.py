@@ -11,6 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 import pytest
 
+from envs_helpers import oracle_replay
 from webmimic.replay.record import record_session
 from webmimic.replay.session import Session, read_sessions, validate_session
 from webmimic.simulator import Tab
@@ -96,25 +97,12 @@ def test_form_values_are_masked_in_saved_pages(shopped):
 
 
 def test_replay_follows_the_person_exactly(shopped, wm_browser):
-    from webmimic.agents.baselines import OracleAgent
     from webmimic.envs.replay_env import ReplayEnv
 
     session, out = shopped
-    env = ReplayEnv(sessions=str(out), browser=wm_browser, strict=True)  # a divergence raises
-    try:
-        obs, info = env.reset(options={"session_id": session.id})
-        agent = OracleAgent()
-        agent.reset(env, info)
-        pages, exact, done = [obs["page"]], [], False
-        while not done:
-            obs, _, done, _, info = env.step(agent.act(obs))
-            exact.append(info["match"]["exact"])
-            if not done:
-                pages.append(obs["page"])
-    finally:
-        env.close()
-    assert exact == [True] * len(session.steps)
-    assert [mask_form_values(p) for p in pages] == [s.page for s in session.steps]
+    seen = oracle_replay(ReplayEnv(sessions=str(out), browser=wm_browser, strict=True), session.id)  # divergence raises
+    assert seen.exact == [True] * len(session.steps)
+    assert [mask_form_values(p) for p in seen.pages] == [s.page for s in session.steps]
 
 
 def test_a_refused_order_is_not_a_purchase(tmp_path, wm_browser):

@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 import pytest
 
-from envs_helpers import oracle_matches, served
+from envs_helpers import oracle_replay, served
 from webmimic.core.errors import WebmimicError
 from webmimic.replay.record import record_session
 from webmimic.replay.session import read_sessions
@@ -99,4 +99,4 @@ def test_a_recorded_web_session_replays_exactly_at_its_origin(app, tmp_path: Pat
         output=out, url=app + "/", purchase_url=r"/done/\d+$", browser=wm_browser, headless=True, on_ready=buy
     )
     env = ReplayEnv(sessions=str(out), browser=wm_browser, strict=True)  # a divergence raises
-    assert oracle_matches(env, session.id) == [True, True]
+    assert oracle_replay(env, session.id).exact == [True, True]

@@ -95,7 +95,7 @@ def make_agent(spec: str, *, seed: int = 0, generation: Generation | None = None
         )
         if gen.max_new_tokens is not None:
             settings = dataclasses.replace(settings, max_new_tokens=gen.max_new_tokens)
-        return HFAgent(folder, settings)
+        return HFAgent.from_folder(folder, settings)
     if spec.startswith("openai:"):
         from webmimic.agents.openai_chat import ChatSettings, OpenAIChatAgent, parse_spec
 

@@ -125,7 +125,7 @@ def train_grpo(config: TrainConfig) -> Path:
         if outcome:  # the policy plays on with the weights being trained, greedily
             settings = GenerationSettings(max_new_tokens=config.completion_tokens, reuse_cache=False)
             trained = {"rationales": config.rationales, "context_tokens": config.context_tokens}
-            outcome.policy = HFAgent.of("policy", tokenizer, trainer.model, trained, settings).act_all
+            outcome.policy = HFAgent("policy", tokenizer, trainer.model, trained, settings).act_all
         fit(trainer, resume_from, out)
     finally:
         if outcome:

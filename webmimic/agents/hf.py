@@ -195,26 +195,17 @@ def _load(folder: Path) -> tuple[Any, Any]:
 class HFAgent(Agent):
     """A local causal LM playing the shopper; returns the model's raw text for the env to parse."""
 
-    def __init__(self, path: str | Path, settings: GenerationSettings | None = None) -> None:
-        folder = check_model_folder(path)
-        tokenizer, model = _load(folder)
-        # how webmimic train trained it, if it did
-        self._setup(f"hf:{folder}", tokenizer, model, _json(folder / AGENT_FILE), settings)
-        self.folder: Path | None = folder  # None for a model only in memory (``of``)
-
-    @classmethod
-    def of(
-        cls, name: str, tokenizer: Any, model: Any, trained: Mapping[str, Any], settings: GenerationSettings | None
-    ) -> HFAgent:
-        """An agent playing a model already in memory (e.g. the one a trainer is training)."""
-        agent = cls.__new__(cls)
-        agent._setup(name, tokenizer, model, trained, settings)
-        agent.folder = None
-        return agent
-
-    def _setup(
-        self, name: str, tokenizer: Any, model: Any, trained: Mapping[str, Any], settings: GenerationSettings | None
+    def __init__(
+        self,
+        name: str,
+        tokenizer: Any,
+        model: Any,
+        trained: Mapping[str, Any],
+        settings: GenerationSettings | None = None,
+        folder: Path | None = None,
     ) -> None:
+        """An agent playing a model already in memory (e.g. the one a trainer is training);
+        ``trained`` is what ``webmimic train`` saved about it, ``folder`` where it was loaded from."""
         self.name, self.tokenizer, self.model = name, tokenizer, model
         self.settings = settings or GenerationSettings()
         self.rationales = _setting(self.settings.rationales, trained.get("rationales"), True)
@@ -223,8 +214,16 @@ class HFAgent(Agent):
         self.budget = context - self.settings.max_new_tokens
         self._cache: Any = None
         self._cached_ids: list[int] = []
+        self.folder = folder
         self._steps = 0
         self.last_prompt_ids: list[int] = []  # the token ids of the last prompt (for benchmarks and debugging)
+
+    @classmethod
+    def from_folder(cls, path: str | Path, settings: GenerationSettings | None = None) -> HFAgent:
+        """The model of a Hugging Face folder, with how ``webmimic train`` trained it if it did."""
+        folder = check_model_folder(path)
+        tokenizer, model = _load(folder)
+        return cls(f"hf:{folder}", tokenizer, model, _json(folder / AGENT_FILE), settings, folder)
 
     def reset(self, env: gym.Env[Any, Any], info: Mapping[str, Any]) -> None:
         self._cache, self._cached_ids, self._steps = None, [], 0
