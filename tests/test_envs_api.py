@@ -48,6 +48,20 @@ def test_images_load_where_a_render_mode_shows_the_page(config, mode, loads):
     assert rendered_config(config, mode).loads_images is loads
 
 
+PICTURES_SHOWN = "() => [...document.images].some((img) => img.naturalWidth > 0)"
+
+
+def test_frames_from_a_browser_without_images_warn_and_the_env_fixture_launches_one_with_them(wm_browser, webmimic_env):
+    with pytest.warns(UserWarning, match="loads no images"):
+        ShopEnv(browser=wm_browser, render_mode="rgb_array").close()
+    env = webmimic_env("webmimic/Shop-v0", render_mode="rgb_array")  # not the session's headless browser
+    env.reset(seed=0)
+    assert env.unwrapped.tab.page.evaluate(PICTURES_SHOWN)
+    env = webmimic_env("webmimic/Shop-v0")  # the session's browser
+    env.reset(seed=0)
+    assert not env.unwrapped.tab.page.evaluate(PICTURES_SHOWN)
+
+
 @pytest.mark.parametrize("make", [lambda b: ReplayEnv(browser=b), lambda b: ShopEnv(browser=b)], ids=["replay", "shop"])
 def test_every_use_before_reset_raises_reset_needed(make, wm_browser):
     with make(wm_browser) as env:

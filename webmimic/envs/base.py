@@ -92,6 +92,11 @@ class BrowserEnv(gym.Env[Obs, Any]):
             raise ValueError(f"render_mode must be one of {known}, not {render_mode!r}.")
         self.metadata = {**type(self).metadata, "render_modes": render_modes()}
         self.render_mode = render_mode
+        if render_mode == "rgb_array" and browser is not None and not browser.config.loads_images:
+            gym.logger.warn(
+                "render_mode='rgb_array' on a browser that loads no images: its frames show the pages'"
+                " picture boxes empty. Pass a browser launched with BrowserConfig(images=True), or none."
+            )
         self.timings = timings
         self._runtime = Runtime(rendered_config(browser_config, render_mode), browser=browser, servers=servers)
         self.action_space = AnyText(1 << 16)

@@ -134,7 +134,8 @@ def shop_page(new_context: CreateContextCallback, shop_url: str) -> Any:
 @pytest.fixture
 def webmimic_env(webmimic_browser: Browser, webmimic_servers: SiteServers) -> Iterator[Callable[..., gym.Env]]:
     """``webmimic_env("webmimic/Replay-v0", **kwargs)``: a gymnasium env on the test session's
-    browser and site servers; every env made is closed after the test."""
+    browser and site servers; every env made is closed after the test. An env that renders
+    ``rgb_array`` frames gets a browser of its own that loads images, unless the session's does."""
     import gymnasium as gym
 
     import webmimic.envs  # noqa: F401 (registers the env ids)
@@ -142,7 +143,8 @@ def webmimic_env(webmimic_browser: Browser, webmimic_servers: SiteServers) -> It
     made: list[gym.Env] = []
 
     def make(env_id: str, **kwargs: Any) -> gym.Env:
-        kwargs.setdefault("browser", webmimic_browser)
+        if kwargs.get("render_mode") != "rgb_array" or webmimic_browser.config.loads_images:
+            kwargs.setdefault("browser", webmimic_browser)
         kwargs.setdefault("servers", webmimic_servers)
         env = gym.make(env_id, **kwargs)
         made.append(env)
