@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PWTimeoutError
 import pytest
 
 from envs_helpers import oracle_replay
@@ -103,6 +104,17 @@ def test_replay_follows_the_person_exactly(shopped, wm_browser):
     seen = oracle_replay(ReplayEnv(sessions=str(out), browser=wm_browser, strict=True), session.id)  # divergence raises
     assert seen.exact == [True] * len(session.steps)
     assert [mask_form_values(p) for p in seen.pages] == [s.page for s in session.steps]
+
+
+def test_waiting_for_a_page_that_never_settles_times_out(tmp_path, wm_browser):
+    def typing_forever(page: Page, capture: Capture) -> None:
+        capture.wait_until_observed()
+        page.evaluate("() => { window.__wmRec.typing = true; }")  # as while a person types
+        with pytest.raises(PWTimeoutError):
+            capture.wait_until_observed(timeout_ms=500)
+        page.close()
+
+    record(tmp_path, wm_browser, typing_forever)
 
 
 def test_a_refused_order_is_not_a_purchase(tmp_path, wm_browser):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import Error as PWError
 from playwright.sync_api import Response
+from playwright.sync_api import TimeoutError as PWTimeoutError
 
 from webmimic.simulator.observation import WALK, Observation, from_walk
 
@@ -99,15 +100,19 @@ class Capture:
         Useful before handing the page to the person, and in tests before closing the page.
         """
         page = self._tab.page
+        deadline = time.monotonic() + timeout_ms / 1000
         page.wait_for_load_state("load", timeout=timeout_ms)
         while True:
+            left_ms = max(1.0, (deadline - time.monotonic()) * 1000)  # one deadline across navigations
             try:
-                page.wait_for_function(_OBSERVED_JS, polling="raf", timeout=timeout_ms).dispose()
+                page.wait_for_function(_OBSERVED_JS, polling="raf", timeout=left_ms).dispose()
                 return
+            except PWTimeoutError:
+                raise
             except PWError:
                 if page.is_closed():
                     raise
-                page.wait_for_load_state("load", timeout=timeout_ms)  # a navigation replaced the document
+                page.wait_for_load_state("load", timeout=left_ms)  # a navigation replaced the document
 
     def wait_closed(self) -> None:
         """Block until the person closes the window (or the browser goes away)."""
