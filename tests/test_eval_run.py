@@ -57,6 +57,27 @@ def read_steps(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / STEPS_FILE).read_text().splitlines()]
 
 
+# The oracle, saying in its rationale whether the page shows its pictures (screenshots need them).
+LOOKS = """
+from webmimic.agents.baselines import OracleAgent
+
+class Looks(OracleAgent):
+    def act(self, observation):
+        shown = self._env.tab.page.evaluate("() => [...document.images].some((i) => i.naturalWidth > 0)")
+        return {**super().act(observation), "rationale": "pictures" if shown else "no pictures"}
+"""
+
+
+def test_only_the_sessions_with_screenshots_load_images(sessions_file, tmp_path, monkeypatch):
+    (tmp_path / "looks.py").write_text(LOOKS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "run"
+    metrics = run_eval(EvalConfig("looks:Looks", str(sessions_file), str(out), screenshots=1, progress=False))
+    assert metrics["exact_match"] == 1.0
+    seen = {(r["session_id"], r["agent_rationale"]) for r in read_steps(out)}
+    assert seen == {("live-a", "pictures"), ("live-b", "no pictures"), ("live-c", "no pictures")}
+
+
 def test_oracle_scores_one(oracle_run):
     out, m = oracle_run
     assert (m["sessions"], m["steps"]) == (3, 9)  # first actions are context, not test cases

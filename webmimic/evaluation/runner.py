@@ -11,7 +11,7 @@ the sessions in flight, and ``--resume`` redoes only those.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 import functools
 import hashlib
 import importlib.metadata
@@ -361,11 +361,16 @@ def _run_sessions(
     todo: Sequence[tuple[str, bool]],
     save: Callable[[SessionResult], None],
 ) -> None:
-    """Run the sessions of ``todo`` on one browser, ``workers`` at a time; ``save`` each result."""
+    """Run the sessions of ``todo`` on one browser, ``workers`` at a time; ``save`` each result.
+
+    The report's screenshots show the pictures, so the sessions with screenshots run on a browser
+    that loads images and, locally, the others then on one that does not (their observations are
+    the same either way; a step without images costs less). Ray actors keep one browser that
+    loads them: new actors would load the agent again.
+    """
     browser_config = BrowserConfig(
         headless=not config.shows_browser,
         slow_mo_ms=config.slow_mo if config.shows_browser else 0,
-        images=True if config.screenshots else None,  # the report's screenshots show the pictures
     )
 
     def make(browser: Browser, servers: SiteServers) -> SessionEvaluator:
@@ -383,19 +388,23 @@ def _run_sessions(
             lambda evaluator, job: evaluator.run(*job),
             save,
             gpus=gpus,
-            config=browser_config,
+            config=replace(browser_config, images=True if config.screenshots else None),
         )
         return
-    with EnvPool(make, workers, browser_config) as pool:
+    shots = [job for job in todo if job[1]]
+    rest = [job for job in todo if not job[1]]
+    for jobs, images in ((shots, True), (rest, None)):
+        if jobs:
+            with EnvPool(make, workers, replace(browser_config, images=images)) as pool:
 
-        def work(evaluator: SessionEvaluator, job: tuple[str, bool]) -> None:
-            result = evaluator.run(*job)
-            # After Ctrl-C, the sessions in flight resume while the pool closes, against closed envs:
-            # what they return is an interruption, not a session failure; unsaved, --resume redoes them.
-            if not pool.interrupted:
-                save(result)
+                def work(evaluator: SessionEvaluator, job: tuple[str, bool], pool: EnvPool = pool) -> None:
+                    result = evaluator.run(*job)
+                    # After Ctrl-C, the sessions in flight resume while the pool closes, against closed envs:
+                    # what they return is an interruption, not a session failure; unsaved, --resume redoes them.
+                    if not pool.interrupted:
+                        save(result)
 
-        pool.run(todo, work)
+                pool.run(jobs, work)
 
 
 class _Progress:
