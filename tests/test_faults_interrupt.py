@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -22,6 +23,7 @@ from webmimic.evaluation.rundir import METRICS_FILE, STEPS_FILE, read_steps
 from webmimic.replay.session import read_sessions
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+WATCHDOG_S = 300
 
 # Plays the person: searches once (the recorder observes it), says so, then waits for Ctrl-C.
 RECORDER = textwrap.dedent(
@@ -43,7 +45,8 @@ RECORDER = textwrap.dedent(
 
 @contextlib.contextmanager
 def started(argv: list[str], **env: str) -> Iterator[subprocess.Popen[str]]:
-    """A process in a session of its own (so its group can be sent SIGINT); killed if still running."""
+    """A process in a session of its own (so its group can be sent SIGINT); killed if still running,
+    and by a watchdog after ``WATCHDOG_S``, so a line it never prints fails the test, not hangs it."""
     proc = subprocess.Popen(
         argv,
         stdout=subprocess.PIPE,
@@ -53,9 +56,12 @@ def started(argv: list[str], **env: str) -> Iterator[subprocess.Popen[str]]:
         start_new_session=True,
         preexec_fn=default_ctrl_c,
     )
+    watchdog = threading.Timer(WATCHDOG_S, lambda: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))
+    watchdog.start()
     try:
         yield proc
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
@@ -145,7 +151,8 @@ def test_ctrl_c_with_two_workers_reports_no_failed_session_and_resume_redoes_the
     """Both workers are mid-session when Ctrl-C comes; neither session is a failure, both are redone."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "waits.py").write_text(WAITS)
-    argv = ["eval", "--agent", "waits:Waits", "--limit", "3", "--workers", "2", "--screenshots", "1", "--out", "run"]
+    # Two sessions with screenshots, so that both run at once on the browser that loads images.
+    argv = ["eval", "--agent", "waits:Waits", "--limit", "3", "--workers", "2", "--screenshots", "2", "--out", "run"]
     with started([sys.executable, "-m", "webmimic.cli", *argv], WAIT="1") as proc:
         assert proc.stdout is not None
         lines = iter(proc.stdout.readline, "")
