@@ -395,16 +395,26 @@ def _run_sessions(
     rest = [job for job in todo if not job[1]]
     for jobs, images in ((shots, True), (rest, None)):
         if jobs:
-            with EnvPool(make, workers, replace(browser_config, images=images)) as pool:
+            _run_pool(make, workers, replace(browser_config, images=images), jobs, save)
 
-                def work(evaluator: SessionEvaluator, job: tuple[str, bool], pool: EnvPool = pool) -> None:
-                    result = evaluator.run(*job)
-                    # After Ctrl-C, the sessions in flight resume while the pool closes, against closed envs:
-                    # what they return is an interruption, not a session failure; unsaved, --resume redoes them.
-                    if not pool.interrupted:
-                        save(result)
 
-                pool.run(jobs, work)
+def _run_pool(
+    make: Callable[[Browser, SiteServers], SessionEvaluator],
+    workers: int,
+    browser_config: BrowserConfig,
+    jobs: Sequence[tuple[str, bool]],
+    save: Callable[[SessionResult], None],
+) -> None:
+    with EnvPool(make, workers, browser_config) as pool:
+
+        def work(evaluator: SessionEvaluator, job: tuple[str, bool]) -> None:
+            result = evaluator.run(*job)
+            # After Ctrl-C, the sessions in flight resume while the pool closes, against closed envs:
+            # what they return is an interruption, not a session failure; unsaved, --resume redoes them.
+            if not pool.interrupted:
+                save(result)
+
+        pool.run(jobs, work)
 
 
 class _Progress:
