@@ -54,6 +54,10 @@ def live_session(browser: Browser, server: SiteServer, session_id: str = "live-1
     )
 
 
+# Whether the page shows its pictures: an image has a natural width only once it has loaded.
+PICTURES_SHOWN = "() => [...document.images].some((img) => img.naturalWidth > 0)"
+
+
 @dataclass(frozen=True)
 class OracleReplay:
     """What a replay with the oracle saw: whether each step matched exactly, and the pages and
@@ -68,20 +72,22 @@ def oracle_replay(env: Any, session_id: str) -> OracleReplay:
     """Replay ``session_id`` in ``env`` with the oracle. Closes ``env``."""
     from webmimic.agents.baselines import OracleAgent
 
-    seen = OracleReplay([], [], [])
+    exact: list[bool] = []
+    pages: list[str] = []
+    urls: list[str] = []
     try:
         obs, info = env.reset(options={"session_id": session_id})
         agent = OracleAgent()
         agent.reset(env, info)
         done = False
         while not done:
-            seen.pages.append(obs["page"])
-            seen.urls.append(obs["url"])
+            pages.append(obs["page"])
+            urls.append(obs["url"])
             obs, _, done, _, info = env.step(agent.act(obs))
-            seen.exact.append(info["match"]["exact"])
+            exact.append(info["match"]["exact"])
     finally:
         env.close()
-    return seen
+    return OracleReplay(exact, pages, urls)
 
 
 @contextlib.contextmanager

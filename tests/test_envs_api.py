@@ -7,6 +7,7 @@ from gymnasium.error import ResetNeeded
 from gymnasium.utils.env_checker import check_env
 import pytest
 
+from envs_helpers import PICTURES_SHOWN
 from webmimic.core.actions import AgentOutput
 from webmimic.envs.base import rendered_config
 from webmimic.envs.replay_env import ReplayEnv
@@ -46,9 +47,6 @@ def test_human_mode_is_offered_where_there_is_a_display(wm_browser, monkeypatch)
 )
 def test_images_load_where_a_render_mode_shows_the_page(config, mode, loads):
     assert rendered_config(config, mode).loads_images is loads
-
-
-PICTURES_SHOWN = "() => [...document.images].some((img) => img.naturalWidth > 0)"
 
 
 def test_frames_from_a_browser_without_images_warn_and_the_env_fixture_launches_one_with_them(wm_browser, webmimic_env):

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from envs_helpers import live_session
+from envs_helpers import PICTURES_SHOWN, live_session
 from webmimic.agents.base import Generation, make_agent
 from webmimic.cli import main
 from webmimic.evaluation import EvalConfig, EvalRunError, run_eval
@@ -58,13 +58,13 @@ def read_steps(out: Path) -> list[dict]:
 
 
 # The oracle, saying in its rationale whether the page shows its pictures (screenshots need them).
-LOOKS = """
+LOOKS = f"""
 from webmimic.agents.baselines import OracleAgent
 
 class Looks(OracleAgent):
     def act(self, observation):
-        shown = self._env.tab.page.evaluate("() => [...document.images].some((i) => i.naturalWidth > 0)")
-        return {**super().act(observation), "rationale": "pictures" if shown else "no pictures"}
+        shown = self._env.tab.page.evaluate({PICTURES_SHOWN!r})
+        return {{**super().act(observation), "rationale": "pictures" if shown else "no pictures"}}
 """
 
 

@@ -56,14 +56,18 @@ def started(argv: list[str], **env: str) -> Iterator[subprocess.Popen[str]]:
         start_new_session=True,
         preexec_fn=default_ctrl_c,
     )
-    watchdog = threading.Timer(WATCHDOG_S, lambda: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))
+
+    def kill() -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    watchdog = threading.Timer(WATCHDOG_S, kill)
     watchdog.start()
     try:
         yield proc
     finally:
         watchdog.cancel()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        kill()
         proc.communicate()
 
 
