@@ -22,9 +22,12 @@ from webmimic.envs.replay_env import ReplayEnv
 
 
 def _first_steps(count: int) -> list[dict[str, Any]]:
-    with ReplayEnv() as env:
+    env = ReplayEnv()  # not `with`: gymnasium types its __exit__ as one that may swallow errors
+    try:
         ids = sorted(s.id for s in env.sessions)[:count]
         return [env.reset(options={"session_id": sid, "step": 1})[0] for sid in ids]
+    finally:
+        env.close()
 
 
 def _timed(call: Any) -> tuple[float, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 from webmimic.agents.bundled import bundled_folder
 from webmimic.agents.hf import GenerationSettings, HFAgent
 from webmimic.agents.smollm2 import smollm2_folder
+from webmimic.core.actions import AgentOutput
 from webmimic.envs.replay_env import ReplayEnv
 
 
@@ -34,8 +35,10 @@ def _observations(steps: int) -> list[dict[str, Any]]:
     return seen
 
 
-def _run(agent: HFAgent, observations: list[dict[str, Any]]) -> tuple[list[float], list[str], list[int]]:
-    times, outputs, lengths = [], [], []
+def _run(agent: HFAgent, observations: list[dict[str, Any]]) -> tuple[list[float], list[str | AgentOutput], list[int]]:
+    times: list[float] = []
+    outputs: list[str | AgentOutput] = []
+    lengths: list[int] = []
     for obs in observations:
         start = time.perf_counter()
         outputs.append(agent.act(obs))

@@ -12,6 +12,8 @@ import io
 import json
 import os
 from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 
@@ -21,6 +23,8 @@ from webmimic.envs.runtime import SiteServers
 from webmimic.evaluation.bench import (
     JSON_KEYS,
     BenchConfig,
+    cpu_seconds_between,
+    cpu_ticks,
     format_table,
     page_type,
     replay_figures,
@@ -82,6 +86,8 @@ def test_every_measurement_covers_what_was_asked(bench_run):
     assert set(result["sessions_per_min_by_envs"]) == {"1", "2"}
     assert [row["envs"] for row in result["details"]["scaling"]] == [1, 2]
     assert all(row["processes"] > 2 for row in result["details"]["scaling"])  # Chromium's processes are counted
+    assert all(row["cpu_ms_per_step"] > 0 and row["cores_busy"] > 0 for row in result["details"]["scaling"])
+    assert isinstance(result["steps_per_s_ceiling"], float)
     # The model answered every step of the first session by id ("buy": 4 steps), history 0 to 3.
     assert set(result["model_step_ms_by_history"]) == {"0", "1", "2", "3"}
     assert all(row["prompt_tokens"] > 0 for row in result["details"]["model"])
@@ -96,7 +102,8 @@ def test_the_table_prints_each_figure_with_its_ratios(bench_run):
         "BrowserGym: not measured: skipped (--no-browsergym)",
         "| page type | pages | raw HTML | BrowserGym AXTree | webmimic page | raw / webmimic | AXTree / webmimic |",
         "| envs | sessions/min | vs 1 env | steps/s | RSS summed over processes | PSS | resident, each page once "
-        "| processes |",
+        "| processes | CPU ms per step | cores busy |",
+        "CPU is the whole process tree's",
         "| history (past steps) | steps | prompt tokens | answer tokens | ms per step |",
         "Memory each extra env adds",
     ):
@@ -124,6 +131,34 @@ def test_process_tree_memory_counts_chromium(wm_browser):
     assert memory.processes > 2 and 0 < memory.pss_mb < memory.rss_mb
     if memory.resident_mb is not None:
         assert memory.pss_mb <= memory.resident_mb < memory.rss_mb
+
+
+# A grandchild of the test burns 0.4 s of CPU, waits for a line, burns 0.4 s more and exits; its
+# parent, the shell, reaps it and waits too.
+BURNER = (
+    "import sys, time\n"
+    "def burn(s):\n"
+    "    until = time.process_time() + s\n"
+    "    while time.process_time() < until: pass\n"
+    "burn(0.4); print('half', flush=True); sys.stdin.readline(); burn(0.4)"
+)
+
+
+def test_cpu_of_a_process_that_exits_between_snapshots_counts_only_its_time_in_between():
+    shell = f'{sys.executable} -c "$0"; echo done; read line'
+    with subprocess.Popen(
+        ["sh", "-c", shell, BURNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout.readline() == "half\n"
+        before = cpu_ticks()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "done\n"  # the burner exited; the shell reaped it
+        used = cpu_seconds_between(before, cpu_ticks())[proc.pid]  # charged to the shell, which reaped it
+        proc.stdin.write("end\n")
+        proc.stdin.flush()
+    # Its second 0.4 s (with the interpreter's exit), not the first: that was before the first snapshot.
+    assert 0.38 <= used < 0.7
 
 
 @pytest.mark.parametrize(

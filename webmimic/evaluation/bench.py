@@ -141,6 +141,7 @@ class ScalePoint:
     pss_mb: float
     resident_mb: float | None
     processes: int
+    cpu_ms_per_step: float  # the whole tree's CPU per env step, resets included
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,46 @@ def tree_memory() -> TreeMemory:
     frames = _resident_frames(pids)
     resident = None if frames is None else len(frames) * _PAGE / 2**20
     return TreeMemory(rss_kb / 1024, pss_kb / 1024, resident, len(pids))
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class CpuTicks:
+    """A process's CPU ticks so far: its own, and those of the children it reaped."""
+
+    parent: int
+    own: int
+    reaped: int
+
+
+def cpu_ticks() -> dict[int, CpuTicks]:
+    """The ticks of this process and of each one below it, by pid. A renderer of a closed context
+    is gone by the time a run ends; its parent's reaped ticks hold it. This process's own reaped
+    children (other programs it ran) are left out."""
+    out: dict[int, CpuTicks] = {}
+    root = os.getpid()
+    for pid in [root, *processes.descendants(root)]:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue  # it exited meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()  # ppid at 1; utime, stime, cutime, cstime at 11 to 14
+        reaped = 0 if pid == root else int(fields[13]) + int(fields[14])
+        out[pid] = CpuTicks(int(fields[1]), int(fields[11]) + int(fields[12]), reaped)
+    return out
+
+
+def cpu_seconds_between(before: dict[int, CpuTicks], after: dict[int, CpuTicks]) -> dict[int, float]:
+    """The CPU seconds each process used between two ``cpu_ticks()``, by pid. One that exited in
+    between is in its parent's reaped ticks, whole: its ticks from before are taken off there."""
+    used = {pid: t.own + t.reaped - (b.own + b.reaped if (b := before.get(pid)) else 0) for pid, t in after.items()}
+    for pid, t in before.items():
+        if pid not in after:
+            reaper = t.parent if t.parent in after else os.getpid()
+            used[reaper] = used.get(reaper, 0) - t.own - t.reaped
+    return {pid: ticks / _TICK for pid, ticks in used.items()}
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -471,13 +512,14 @@ def scale_point(sessions: Sequence[Session], num_envs: int, config: BenchConfig)
         subs = [cast(ReplayEnv, env.unwrapped) for env in cast(Any, envs).envs]
         envs.reset(seed=0)
         done, stepped = 0.0, 0
-        started = time.perf_counter()
+        ticks, started = cpu_ticks(), time.perf_counter()
         for _ in range(max(1, -(-config.scale_steps // num_envs))):
             for env in subs:  # a finished env's next call is its autoreset, not a step
                 if env.step_index < len(env.session.steps):
                     done, stepped = done + 1 / len(env.session.steps), stepped + 1
             envs.step([action_json(env.expected_action()) for env in subs])
         elapsed = time.perf_counter() - started
+        cpu_s = sum(cpu_seconds_between(ticks, cpu_ticks()).values())
         memory = tree_memory()
     finally:
         envs.close()
@@ -489,6 +531,7 @@ def scale_point(sessions: Sequence[Session], num_envs: int, config: BenchConfig)
         memory.pss_mb,
         memory.resident_mb,
         memory.processes,
+        cpu_s / max(stepped, 1) * 1000,
     )
 
 
@@ -615,7 +658,9 @@ def _failures(replay: ReplayRun, browsergym: BrowserGymRun) -> list[dict[str, An
     ]  # fmt: skip
 
 
-def scale_figures(points: Sequence[ScalePoint]) -> dict[str, Any]:
+def scale_figures(points: Sequence[ScalePoint], cpus: int) -> dict[str, Any]:
+    """Sessions per minute and memory by env count, and what the CPU allows: with every one of
+    ``cpus`` cores busy at the CPU per step of the most envs, the steps per second at most."""
     by_envs = {str(p.envs): round(p.sessions_per_min, 1) for p in points}
     one = next((p for p in points if p.envs == 1), None)
     most = max(points, key=lambda p: p.envs) if points else None
@@ -629,11 +674,13 @@ def scale_figures(points: Sequence[ScalePoint]) -> dict[str, Any]:
     rows = [
         {"envs": p.envs, "sessions_per_min": round(p.sessions_per_min, 1), "steps_per_s": round(p.steps_per_s, 2),
          "rss_mb": round(p.rss_mb, 1), "pss_mb": round(p.pss_mb, 1), "resident_mb": _rounded(p.resident_mb),
-         "processes": p.processes}
+         "processes": p.processes, "cpu_ms_per_step": round(p.cpu_ms_per_step, 1),
+         "cores_busy": round(p.steps_per_s * p.cpu_ms_per_step / 1000, 2)}
         for p in points
     ]  # fmt: skip
     return {
         "sessions_per_min_by_envs": by_envs,
+        "steps_per_s_ceiling": _rounded(cpus * 1000 / most.cpu_ms_per_step, 2) if most else None,
         "mem_mb_per_extra_env": per_extra(lambda p: p.rss_mb),
         "pss_mb_per_extra_env": per_extra(lambda p: p.pss_mb),
         "resident_mb_per_extra_env": per_extra(lambda p: p.resident_mb),
@@ -700,7 +747,7 @@ def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
     tokens = observation_tokens(replays[0], browsergym, tokenizer)
     log(f"[5/5] the bundled model on {config.model_sessions} sessions ...")
     model = model_figures(model_latency(chosen, config) if config.model_sessions > 0 else [])
-    flow, scale = replay_figures(replays, browsergyms, with_images), scale_figures(points)
+    flow, scale = replay_figures(replays, browsergyms, with_images), scale_figures(points, about["cpus"])
     figures = {
         **{k: flow[k] for k in JSON_KEYS[:5]},
         "obs_tokens": tokens["page"],
@@ -710,6 +757,7 @@ def run_bench(config: BenchConfig, log: Any = print) -> dict[str, Any]:
         "mem_mb_per_extra_env": scale["mem_mb_per_extra_env"],
         "pss_mb_per_extra_env": scale["pss_mb_per_extra_env"],
         "resident_mb_per_extra_env": scale["resident_mb_per_extra_env"],
+        "steps_per_s_ceiling": scale["steps_per_s_ceiling"],
         "model_step_ms_by_history": model["model_step_ms_by_history"],
     }
     details = {
@@ -823,15 +871,16 @@ def _scale_table(result: dict[str, Any]) -> list[str]:
     lines = [
         f"Scaling, gym.make_vec (N contexts of one Chromium), {result['details']['scale_steps']} env steps per N",
         "| envs | sessions/min | vs 1 env | steps/s | RSS summed over processes | PSS | resident, each page once "
-        "| processes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| processes | CPU ms per step | cores busy |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         base = first["sessions_per_min"] if first and first["envs"] == 1 else None
         lines.append(
             f"| {row['envs']} | {row['sessions_per_min']:,.1f} | {_ratio(row['sessions_per_min'], base)} | "
             f"{row['steps_per_s']:.2f} | {row['rss_mb']:,.0f} MB | {row['pss_mb']:,.0f} MB | "
-            f"{_fmt(row['resident_mb'], ' MB', 0)} | {row['processes']} |"
+            f"{_fmt(row['resident_mb'], ' MB', 0)} | {row['processes']} | {row['cpu_ms_per_step']:.0f} | "
+            f"{row['cores_busy']:.2f} |"
         )
     lines.append(
         f"Memory each extra env adds (largest N against 1): RSS summed {_fmt(result['mem_mb_per_extra_env'], ' MB')}, "
@@ -839,6 +888,16 @@ def _scale_table(result: dict[str, Any]) -> list[str]:
         f"resident pages each counted once {_fmt(result['resident_mb_per_extra_env'], ' MB')} "
         "(summed RSS counts the Chromium code every renderer maps once per renderer)"
     )
+    if rows:
+        most, best, cpus = rows[-1], max(rows, key=lambda r: r["steps_per_s"]), result["details"]["machine"]["cpus"]
+        theirs = result["browsergym_steps_per_s"]
+        lines.append(
+            f"CPU is the whole process tree's (Chromium, the driver, this process with the shop's server), resets "
+            f"included. Most steps/s: {best['steps_per_s']:.2f} with {best['envs']} envs, "
+            f"{_ratio(best['steps_per_s'], theirs)} BrowserGym's one env. At {most['envs']} envs a step took "
+            f"{most['cpu_ms_per_step']:.0f} ms of CPU: with all {cpus} cores busy, at most "
+            f"{_fmt(result['steps_per_s_ceiling'], ' steps/s', 2)} ({_ratio(result['steps_per_s_ceiling'], theirs)})."
+        )
     return lines
 
 
