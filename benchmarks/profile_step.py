@@ -5,9 +5,10 @@ The oracle replays the longest bundled test sessions in one Replay-v0 env. For t
 process, Playwright's node driver, Chromium's browser, renderer, GPU and network processes),
 from /proc, and the median Navigation Timing of the pages the steps loaded (server answer,
 parsing, load event), read in the page. Renderers are new per episode, so each session's CPU is
-read before its context closes. ``--floor`` then loads the documents those steps loaded in a
-plain context of the same Chromium, bare (goto, one animation frame): what the navigations alone
-cost, a floor under any step that loads a page. The cart comes out empty there (no cookies).
+read before its context closes (the two small reads per step this script makes in the page are in
+it). ``--floor`` then loads the documents those steps loaded in a plain context of the same
+Chromium, bare (goto, one animation frame): what the navigations alone cost, a floor under any
+step that loads a page. The cart comes out empty there (no cookies).
 
     .venv/bin/python benchmarks/profile_step.py [--sessions 3] [--floor]
 """
@@ -24,7 +25,14 @@ from typing import cast
 import gymnasium as gym
 
 from webmimic.envs.replay_env import ReplayEnv
-from webmimic.evaluation.bench import BenchConfig, action_json, cpu_seconds_between, cpu_ticks, load_sessions
+from webmimic.evaluation.bench import (
+    BenchConfig,
+    CpuTicks,
+    action_json,
+    cpu_seconds_between,
+    cpu_ticks,
+    load_sessions,
+)
 
 _NAV_TIMING = """() => { const e = performance.getEntriesByType('navigation')[0];
   return [e.responseStart, e.responseEnd, e.domInteractive, e.domContentLoadedEventEnd, e.loadEventEnd]; }"""
@@ -48,7 +56,7 @@ def _kind(pid: int) -> str:
     return f"{kind} ({sub})" if sub else kind
 
 
-def _by_kind(before: dict, after: dict) -> dict[str, float]:
+def _by_kind(before: dict[int, CpuTicks], after: dict[int, CpuTicks]) -> dict[str, float]:
     """CPU seconds between two snapshots by kind of process (a closed renderer: its zygote's)."""
     out: dict[str, float] = {}
     for pid, seconds in cpu_seconds_between(before, after).items():
@@ -99,7 +107,7 @@ def main() -> None:
                 wall += time.perf_counter() - started
                 steps += 1
                 navigations.append(replay.tab.page.evaluate(_NAV_TIMING))
-                if (now := replay.tab.page.evaluate(_DOCUMENT)) != document and now[0] != document[0]:
+                if (now := replay.tab.page.evaluate(_DOCUMENT))[0] != document[0]:  # a new time origin
                     loaded[-1].append(now[1])
                 document = now
             for kind, seconds in _by_kind(before, cpu_ticks()).items():  # before its renderer goes
