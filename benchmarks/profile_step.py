@@ -25,14 +25,8 @@ from typing import cast
 import gymnasium as gym
 
 from webmimic.envs.replay_env import ReplayEnv
-from webmimic.evaluation.bench import (
-    BenchConfig,
-    CpuTicks,
-    action_json,
-    cpu_seconds_between,
-    cpu_ticks,
-    load_sessions,
-)
+from webmimic.evaluation.bench import BenchConfig, action_json, load_sessions
+from webmimic.simulator.processes import CpuTicks, cpu_seconds_between, cpu_ticks
 
 _NAV_TIMING = """() => { const e = performance.getEntriesByType('navigation')[0];
   return [e.responseStart, e.responseEnd, e.domInteractive, e.domContentLoadedEventEnd, e.loadEventEnd]; }"""
@@ -60,7 +54,8 @@ def _by_kind(before: dict[int, CpuTicks], after: dict[int, CpuTicks]) -> dict[st
     """CPU seconds between two snapshots by kind of process (a closed renderer: its zygote's)."""
     out: dict[str, float] = {}
     for pid, seconds in cpu_seconds_between(before, after).items():
-        out[_kind(pid)] = out.get(_kind(pid), 0.0) + seconds
+        kind = _kind(pid)
+        out[kind] = out.get(kind, 0.0) + seconds
     return out
 
 

@@ -23,8 +23,6 @@ from webmimic.envs.runtime import SiteServers
 from webmimic.evaluation.bench import (
     JSON_KEYS,
     BenchConfig,
-    cpu_seconds_between,
-    cpu_ticks,
     format_table,
     page_type,
     replay_figures,
@@ -150,11 +148,12 @@ def test_cpu_of_a_process_that_exits_between_snapshots_counts_only_its_time_in_b
         ["sh", "-c", shell, BURNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as proc:
         assert proc.stdout.readline() == "half\n"
-        before = cpu_ticks()
+        before = processes.cpu_ticks()
         proc.stdin.write("go\n")
         proc.stdin.flush()
         assert proc.stdout.readline() == "done\n"  # the burner exited; the shell reaped it
-        used = cpu_seconds_between(before, cpu_ticks())[proc.pid]  # charged to the shell, which reaped it
+        # Charged to the shell, which reaped it.
+        used = processes.cpu_seconds_between(before, processes.cpu_ticks())[proc.pid]
         proc.stdin.write("end\n")
         proc.stdin.flush()
     # Its second 0.4 s (with the interpreter's exit), not the first: that was before the first snapshot.

@@ -219,46 +219,6 @@ def tree_memory() -> TreeMemory:
     return TreeMemory(rss_kb / 1024, pss_kb / 1024, resident, len(pids))
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True)
-class CpuTicks:
-    """A process's CPU ticks so far: its own, and those of the children it reaped."""
-
-    parent: int
-    own: int
-    reaped: int
-
-
-def cpu_ticks() -> dict[int, CpuTicks]:
-    """The ticks of this process and of each one below it, by pid. A renderer of a closed context
-    is gone by the time a run ends; its parent's reaped ticks hold it. This process's own reaped
-    children (other programs it ran) are left out."""
-    out: dict[int, CpuTicks] = {}
-    root = os.getpid()
-    for pid in [root, *processes.descendants(root)]:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue  # it exited meanwhile
-        fields = stat[stat.rindex(")") + 2 :].split()  # ppid at 1; utime, stime, cutime, cstime at 11 to 14
-        reaped = 0 if pid == root else int(fields[13]) + int(fields[14])
-        out[pid] = CpuTicks(int(fields[1]), int(fields[11]) + int(fields[12]), reaped)
-    return out
-
-
-def cpu_seconds_between(before: dict[int, CpuTicks], after: dict[int, CpuTicks]) -> dict[int, float]:
-    """The CPU seconds each process used between two ``cpu_ticks()``, by pid. One that exited in
-    between is in its parent's reaped ticks, whole: its ticks from before are taken off there."""
-    used = {pid: t.own + t.reaped - (b.own + b.reaped if (b := before.get(pid)) else 0) for pid, t in after.items()}
-    for pid, t in before.items():
-        if pid not in after:
-            reaper = t.parent if t.parent in after else os.getpid()
-            used[reaper] = used.get(reaper, 0) - t.own - t.reaped
-    return {pid: ticks / _TICK for pid, ticks in used.items()}
-
-
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _PRESENT, _FRAME = np.uint64(1 << 63), np.uint64((1 << 55) - 1)
 
@@ -512,14 +472,14 @@ def scale_point(sessions: Sequence[Session], num_envs: int, config: BenchConfig)
         subs = [cast(ReplayEnv, env.unwrapped) for env in cast(Any, envs).envs]
         envs.reset(seed=0)
         done, stepped = 0.0, 0
-        ticks, started = cpu_ticks(), time.perf_counter()
+        ticks, started = processes.cpu_ticks(), time.perf_counter()
         for _ in range(max(1, -(-config.scale_steps // num_envs))):
             for env in subs:  # a finished env's next call is its autoreset, not a step
                 if env.step_index < len(env.session.steps):
                     done, stepped = done + 1 / len(env.session.steps), stepped + 1
             envs.step([action_json(env.expected_action()) for env in subs])
         elapsed = time.perf_counter() - started
-        cpu_s = sum(cpu_seconds_between(ticks, cpu_ticks()).values())
+        cpu_s = sum(processes.cpu_seconds_between(ticks, processes.cpu_ticks()).values())
         memory = tree_memory()
     finally:
         envs.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 import contextlib
+from dataclasses import dataclass
 import errno
 import os
 from pathlib import Path
@@ -28,6 +29,9 @@ __all__ = [
     "alive",
     "kill",
     "ProcessSet",
+    "CpuTicks",
+    "cpu_ticks",
+    "cpu_seconds_between",
 ]
 
 _PROC = Path("/proc")
@@ -116,6 +120,43 @@ def descendants(pid: int) -> list[int]:
             out.append(child)
             todo.append(child)
     return out
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class CpuTicks:
+    """A process's CPU ticks so far: its own, and those of the children it reaped."""
+
+    parent: int
+    own: int
+    reaped: int
+
+
+def cpu_ticks() -> dict[int, CpuTicks]:
+    """The ticks of this process and of each one below it, by pid. A renderer of a closed context
+    is gone by the time a run ends; its parent's reaped ticks hold it. This process's own reaped
+    children (other programs it ran) are left out."""
+    out: dict[int, CpuTicks] = {}
+    root = os.getpid()
+    for pid in [root, *descendants(root)]:
+        fields = _fields(pid)  # ppid at 1; utime, stime, cutime, cstime at 11 to 14
+        if fields is not None:  # else it exited meanwhile
+            reaped = 0 if pid == root else int(fields[13]) + int(fields[14])
+            out[pid] = CpuTicks(int(fields[1]), int(fields[11]) + int(fields[12]), reaped)
+    return out
+
+
+def cpu_seconds_between(before: dict[int, CpuTicks], after: dict[int, CpuTicks]) -> dict[int, float]:
+    """The CPU seconds each process used between two ``cpu_ticks()``, by pid. One that exited in
+    between is in its parent's reaped ticks, whole: its ticks from before are taken off there."""
+    used = {pid: t.own + t.reaped - (b.own + b.reaped if (b := before.get(pid)) else 0) for pid, t in after.items()}
+    for pid, t in before.items():
+        if pid not in after:
+            reaper = t.parent if t.parent in after else os.getpid()
+            used[reaper] = used.get(reaper, 0) - t.own - t.reaped
+    return {pid: ticks / _TICK for pid, ticks in used.items()}
 
 
 def session_leader(pid: int) -> bool:
