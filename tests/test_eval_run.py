@@ -68,11 +68,14 @@ class Looks(OracleAgent):
 """
 
 
-def test_only_the_sessions_with_screenshots_load_images(sessions_file, tmp_path, monkeypatch):
+@pytest.mark.parametrize("ray", [None, "local"])
+def test_only_the_sessions_with_screenshots_load_images(ray, sessions_file, tmp_path, monkeypatch):
     (tmp_path / "looks.py").write_text(LOOKS)
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # for Ray's worker processes
     out = tmp_path / "run"
-    metrics = run_eval(EvalConfig("looks:Looks", str(sessions_file), str(out), screenshots=1, progress=False))
+    config = EvalConfig("looks:Looks", str(sessions_file), str(out), screenshots=1, workers=2, ray=ray, progress=False)
+    metrics = run_eval(config)
     assert metrics["exact_match"] == 1.0
     seen = {(r["session_id"], r["agent_rationale"]) for r in read_steps(out)}
     assert seen == {("live-a", "pictures"), ("live-b", "no pictures"), ("live-c", "no pictures")}

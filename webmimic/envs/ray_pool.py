@@ -24,36 +24,47 @@ R = TypeVar("R")
 
 
 class _Actor(Generic[W, J, R]):
-    """A pool of one worker (a browser, the site servers, the worker's env) for many jobs."""
+    """One worker (a browser, the site servers, the worker's env) for many jobs.
 
-    def __init__(
-        self, make: Callable[[Browser, SiteServers], W], work: Callable[[W, J], R], config: BrowserConfig | None
-    ) -> None:
-        self.pool = EnvPool(make, 1, config)
-        self.work = work
+    A job that asks for another browser config than the last one gets a new pool (a new browser
+    and worker); what the worker loaded in this process, such as a model, stays loaded.
+    """
 
-    def run(self, job: J) -> R:
+    def __init__(self, make: Callable[[Browser, SiteServers], W], work: Callable[[W, J], R]) -> None:
+        self.make, self.work = make, work
+        self.pool: EnvPool[W] | None = None
+
+    def run(self, config: BrowserConfig, job: J) -> R:
+        if self.pool is None or self.pool.browser.config != config:
+            self.close()
+            self.pool = EnvPool(self.make, 1, config)
         return self.work(self.pool.workers[0], job)
 
     def close(self) -> None:
-        self.pool.close()
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            pool.close()
 
 
 def run_on_ray(
     address: str,
     make: Callable[[Browser, SiteServers], W],
     size: int,
-    jobs: Sequence[J],
+    phases: Sequence[tuple[BrowserConfig, Sequence[J]]],
     work: Callable[[W, J], R],
     save: Callable[[R], None],
     *,
     gpus: bool = False,
-    config: BrowserConfig | None = None,
 ) -> None:
-    """``save(work(worker, job))`` for every job, on ``size`` actors, each with a browser of
-    ``config``; ``save`` runs here."""
+    """``save(work(worker, job))`` for every job of every ``(config, jobs)`` phase, on ``size``
+    actors, a job on a browser of its phase's config; ``save`` runs here.
+
+    Jobs are handed out in phase order, so an actor changes browser at most once per phase, and
+    it takes the next phase's job as soon as it is free: no actor waits for a phase to end.
+    """
     import ray
 
+    jobs = [(config, job) for config, batch in phases for job in batch]
     started = not ray.is_initialized()
     if started:
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
@@ -61,17 +72,17 @@ def run_on_ray(
     try:
         num_gpus = 1 if gpus and ray.cluster_resources().get("GPU", 0) else 0
         actor_class = ray.remote(num_gpus=num_gpus)(_Actor)
-        actors += [actor_class.remote(make, work, config) for _ in range(max(1, min(size, len(jobs))))]
+        actors += [actor_class.remote(make, work) for _ in range(max(1, min(size, len(jobs))))]
         queue, running = collections.deque(jobs), {}
         for actor in actors:
             if queue:
-                running[actor.run.remote(queue.popleft())] = actor
+                running[actor.run.remote(*queue.popleft())] = actor
         while running:
             [done], _ = ray.wait(list(running), num_returns=1)
             actor = running.pop(done)
             save(ray.get(done))
             if queue:
-                running[actor.run.remote(queue.popleft())] = actor
+                running[actor.run.remote(*queue.popleft())] = actor
     finally:
         ray.get([actor.close.remote() for actor in actors])
         if started:

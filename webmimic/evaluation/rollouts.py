@@ -29,7 +29,7 @@ from webmimic.envs.runtime import SiteServers
 from webmimic.evaluation.runner import MODEL_SPECS
 from webmimic.replay.bundled import bundled_sessions_path
 from webmimic.replay.session import Session, read_sessions
-from webmimic.simulator import Browser
+from webmimic.simulator import Browser, BrowserConfig
 
 __all__ = ["ROLLOUT_FORMAT", "RolloutConfig", "run_rollouts"]
 
@@ -235,7 +235,7 @@ def run_rollouts(config: RolloutConfig) -> dict[str, Any]:
                 from webmimic.envs.ray_pool import run_on_ray
 
                 gpus = config.agent.startswith(MODEL_SPECS)
-                run_on_ray(config.ray, make, config.envs, todo, _Player.play, write, gpus=gpus)
+                run_on_ray(config.ray, make, config.envs, [(BrowserConfig(), todo)], _Player.play, write, gpus=gpus)
             else:
                 with EnvPool(make, min(config.envs, max(len(todo), 1))) as pool:
                     pool.run(todo, lambda player, episode: write(player.play(episode)))

@@ -361,17 +361,23 @@ def _run_sessions(
     todo: Sequence[tuple[str, bool]],
     save: Callable[[SessionResult], None],
 ) -> None:
-    """Run the sessions of ``todo`` on one browser, ``workers`` at a time; ``save`` each result.
+    """Run the sessions of ``todo``, ``workers`` at a time; ``save`` each result.
 
-    The report's screenshots show the pictures, so the sessions with screenshots run on a browser
-    that loads images and, locally, the others then on one that does not (their observations are
-    the same either way; a step without images costs less). Ray actors keep one browser that
-    loads them: new actors would load the agent again.
+    The report's screenshots show the pictures, so the sessions with screenshots run first, on a
+    browser that loads images, and the others then on one that does not (their observations are
+    the same either way; a step without images costs less). Locally the second phase starts, on a
+    new browser, once the first has ended; a Ray actor changes its browser when it takes its first
+    job of the second phase, while the others may still finish the first.
     """
     browser_config = BrowserConfig(
         headless=not config.shows_browser,
         slow_mo_ms=config.slow_mo if config.shows_browser else 0,
     )
+    phases = [
+        (replace(browser_config, images=images), jobs)
+        for images, jobs in ((True, [j for j in todo if j[1]]), (None, [j for j in todo if not j[1]]))
+        if jobs
+    ]
 
     def make(browser: Browser, servers: SiteServers) -> SessionEvaluator:
         return SessionEvaluator(config, sessions, out, browser, servers)
@@ -380,22 +386,10 @@ def _run_sessions(
         from webmimic.envs.ray_pool import run_on_ray
 
         gpus = config.agent.startswith(MODEL_SPECS)
-        run_on_ray(
-            config.ray,
-            make,
-            workers,
-            todo,
-            lambda evaluator, job: evaluator.run(*job),
-            save,
-            gpus=gpus,
-            config=replace(browser_config, images=True if config.screenshots else None),
-        )
+        run_on_ray(config.ray, make, workers, phases, lambda evaluator, job: evaluator.run(*job), save, gpus=gpus)
         return
-    shots = [job for job in todo if job[1]]
-    rest = [job for job in todo if not job[1]]
-    for jobs, images in ((shots, True), (rest, None)):
-        if jobs:
-            _run_pool(make, workers, replace(browser_config, images=images), jobs, save)
+    for phase_config, jobs in phases:
+        _run_pool(make, workers, phase_config, jobs, save)
 
 
 def _run_pool(
