@@ -23,6 +23,8 @@ __all__ = [
     "write_parquet",
 ]
 
+# Written out here, not imported from webmimic.replay.opera: the tests hold the importer to the
+# dataset's layout, so a mistake in the package's copy is not repeated in them.
 OPERA_COLUMNS = (
     "session_id",
     "action_id",

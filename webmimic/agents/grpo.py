@@ -15,7 +15,6 @@ free run from each completion (``webmimic.agents.outcome_reward``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 import json
 import logging
 from pathlib import Path
@@ -28,7 +27,7 @@ from webmimic.agents.outcome_reward import SessionOutcomeReward
 from webmimic.agents.prompt import build_messages, fit_messages
 from webmimic.agents.train import (
     TrainConfig,
-    eval_lines,
+    card_end,
     evaluate_saved,
     load_base,
     lora_config,
@@ -175,13 +174,6 @@ def _model_card(
         "",
         f"Mean reward per step ({len(curve)} steps, in order): {rewards or 'not logged'}.",
         "",
-        "Hyperparameters:",
-        "",
-        "```json",
-        json.dumps(asdict(config), indent=2),
-        "```",
-        "",
-        *eval_lines(config, metrics),
-        "Load it as an agent with `webmimic eval --agent hf:" + str(out) + "`.",
+        *card_end(config, metrics, out),
     ]
     atomic_write(out / "README.md", "\n".join(lines) + "\n")

@@ -298,6 +298,14 @@ def _model_card(
         "",
         "Training loss, first and last logged: " + (f"{losses[0]} → {losses[-1]}" if losses else "not logged") + ".",
         "",
+        *card_end(config, metrics, out),
+    ]
+    atomic_write(out / "README.md", "\n".join(lines) + "\n")
+
+
+def card_end(config: TrainConfig, metrics: dict[str, Any] | None, out: Path) -> list[str]:
+    """A model card's last lines, the same for SFT and GRPO: hyperparameters, eval, how to load it."""
+    return [
         "Hyperparameters:",
         "",
         "```json",
@@ -307,7 +315,6 @@ def _model_card(
         *eval_lines(config, metrics),
         "Load it as an agent with `webmimic eval --agent hf:" + str(out) + "`.",
     ]
-    atomic_write(out / "README.md", "\n".join(lines) + "\n")
 
 
 def eval_lines(config: TrainConfig, metrics: dict[str, Any] | None) -> list[str]:
